@@ -1,0 +1,5 @@
+"""regionkit's command line (``regionkit ...``)."""
+
+from ._main import main
+
+__all__ = ["main"]
