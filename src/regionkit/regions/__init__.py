@@ -1,0 +1,15 @@
+"""Region learning: clustering of voxels and extraction of connected regions.
+
+Array-level kernels (:class:`ReNA`, :class:`HierarchicalKMeans`) and the
+region-splitting functions live in private modules and are re-exported here.
+"""
+
+from ._hierarchical_kmeans import HierarchicalKMeans, hierarchical_k_means
+from ._rena import ReNA, recursive_neighbor_agglomeration
+
+__all__ = [
+    "HierarchicalKMeans",
+    "ReNA",
+    "hierarchical_k_means",
+    "recursive_neighbor_agglomeration",
+]
