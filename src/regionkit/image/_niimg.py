@@ -41,7 +41,12 @@ __all__ = [
 
 
 class DimensionError(TypeError):
-    """An image has the wrong number of dimensions (nilearn raises a TypeError too)."""
+    """An image has the wrong number of dimensions (nilearn raises a TypeError too).
+
+    ``item_ndim`` is the dimensionality of the offending image, when known.
+    """
+
+    item_ndim: int | None = None
 
 
 class NotAnImageError(ValueError, ImageFileError):
@@ -104,22 +109,46 @@ def _load_path(path: str, name: str) -> SpatialImage:
 
 
 def _as_nifti1(img: SpatialImage) -> nib.Nifti1Image:
-    """Return ``img`` as a Nifti1Image without reading its voxel data."""
+    """Return ``img`` as a Nifti1Image without reading its voxel data.
+
+    nilearn keeps other classes (Nifti2Image, MGHImage, ...) as they are; we
+    convert them so every function downstream sees one class. The data dtype,
+    affine (as sform and qform with the original codes when NIfTI), zooms
+    (including TR) and units are kept.
+    """
     if type(img) is nib.Nifti1Image:
         return img
-    if isinstance(img, nib.Nifti1Pair) and not isinstance(img, nib.Nifti2Pair):
-        header = img.header.copy()
-    else:
-        try:
-            header = nib.Nifti1Header.from_header(img.header)
-        except Exception:  # noqa: BLE001 - foreign headers: keep dtype only
-            header = None
     dataobj = img._data_cache if img._data_cache is not None else img.dataobj
+    if type(img) is nib.Nifti1Pair:
+        return nib.Nifti1Image(dataobj, img.affine, header=img.header.copy())
+    header = nib.Nifti1Header()
+    try:
+        header.set_data_dtype(img.get_data_dtype())
+    except Exception:  # noqa: BLE001 - dtypes NIfTI-1 cannot store: let nibabel choose
+        header = None
     new = nib.Nifti1Image(dataobj, img.affine, header=header)
+    source = img.header
+    if hasattr(source, "get_xyzt_units"):
+        new.header.set_xyzt_units(*source.get_xyzt_units())
+    if hasattr(source, "get_sform"):
+        sform, sform_code = source.get_sform(coded=True)
+        qform, qform_code = source.get_qform(coded=True)
+        new.set_sform(img.affine if sform is None else sform, int(sform_code))
+        new.set_qform(img.affine if qform is None else qform, int(qform_code))
+    zooms = source.get_zooms() if hasattr(source, "get_zooms") else ()
+    if len(zooms) == len(img.shape):
+        new.header.set_zooms(zooms)
     return new
 
 
 def _dimension_error(name: str, img: SpatialImage, ndim: int, depth: int = 0) -> DimensionError:
+    got = len(img.shape)
+    error = _dimension_error_text(name, img, ndim, depth)
+    error.item_ndim = got
+    return error
+
+
+def _dimension_error_text(name: str, img: SpatialImage, ndim: int, depth: int) -> DimensionError:
     got = len(img.shape)
     what = "a list of " * depth + f"{got}D image" + ("s" * (depth > 0))
     return DimensionError(
@@ -190,7 +219,16 @@ def check_niimg(
         items = list(img)
         if return_iterator:
             return _iter_list(items, ensure_ndim, dtype, name)
-        return concat_imgs(items, ensure_ndim=ensure_ndim, dtype=dtype, name=name)
+        try:
+            return concat_imgs(items, ensure_ndim=ensure_ndim, dtype=dtype, name=name)
+        except DimensionError as exc:
+            if ensure_ndim is None or getattr(exc, "item_ndim", None) is None:
+                raise
+            item_ndim = exc.item_ndim
+            raise DimensionError(
+                f"{name} must be a {ensure_ndim}D image, got a list of {item_ndim}D "
+                f"images ({item_ndim + 1}D)."
+            ) from None
     if isinstance(img, str):
         img = _load_path(img, name)
     img = _as_nifti1(img)
@@ -214,7 +252,15 @@ def _iter_list(items, ensure_ndim, dtype, name):
     ref = None
     inner_ndim = ensure_ndim - 1 if ensure_ndim is not None else None
     for i, item in enumerate(items):
-        vol = check_niimg(item, ensure_ndim=inner_ndim, dtype=dtype, name=f"{name}[{i}]")
+        try:
+            vol = check_niimg(item, ensure_ndim=inner_ndim, dtype=dtype, name=f"{name}[{i}]")
+        except DimensionError as exc:
+            if ensure_ndim is None or getattr(exc, "item_ndim", None) is None:
+                raise
+            raise DimensionError(
+                f"{name} must be a {ensure_ndim}D image, got a list of {exc.item_ndim}D "
+                f"images ({exc.item_ndim + 1}D)."
+            ) from None
         if ref is None:
             ref = vol
             inner_ndim = len(vol.shape)
