@@ -53,6 +53,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _INPUT_CHUNK = 256 * 1024
 _OUTPUT_CHUNK = 256 * 1024
 _HEADER_PEEK = 544  # NIfTI-2 header (540) + the 4-byte extension flag
+_MIN_HEADER = 348  # a NIfTI-1 header
+_MAX_INFLATE_RATIO = 1032  # deflate's largest expansion
 
 
 class CorruptImageError(ValueError):
@@ -101,6 +103,8 @@ def _inflate_module(backend):
 class _RawSource:
     """Uncompressed file read straight into the caller's buffers."""
 
+    compressed = False
+
     def __init__(self, path, fileobj):
         self.path = path
         self._file = fileobj
@@ -120,6 +124,9 @@ class _RawSource:
     def finish(self) -> None:
         """Nothing to verify for an uncompressed file."""
 
+    def fileno(self) -> int:
+        return self._file.fileno()
+
     def close(self) -> None:
         self._file.close()
 
@@ -130,6 +137,8 @@ class _GzipSource:
     Members are handled as :mod:`gzip` handles them: zero bytes between or after
     members are padding, anything else must start a new member.
     """
+
+    compressed = True
 
     def __init__(self, path, fileobj, module):
         self.path = path
@@ -220,6 +229,9 @@ class _GzipSource:
         """Inflate (and discard) whatever follows the image, checking every trailer."""
         while self._inflate(_OUTPUT_CHUNK):
             pass
+
+    def fileno(self) -> int:
+        return self._file.fileno()
 
     def close(self) -> None:
         self._file.close()
@@ -386,6 +398,21 @@ def _peek(source) -> bytes:
     return bytes(buffer[:n_read])
 
 
+def _check_capacity(path, source, layout):
+    """Refuse a header whose data cannot fit in the file, before allocating blocks."""
+    needed = layout.offset + layout.n_volumes * layout.n_voxels * layout.dtype.itemsize
+    file_size = os.fstat(source.fileno()).st_size
+    # Deflate expands at most 1032:1; an uncompressed file holds what it holds.
+    capacity = file_size * _MAX_INFLATE_RATIO + 1024 if source.compressed else file_size
+    if needed > capacity:
+        raise CorruptImageError(
+            path, source.offset,
+            f"truncated or corrupt: the header declares {needed} bytes of image stream "
+            f"(shape {layout.shape + (layout.n_volumes,)}, {layout.dtype}) but a "
+            f"{file_size}-byte file can hold at most {capacity}",
+        )
+
+
 def _verify_then_raise(source, exc):
     """A header we cannot parse may just be corrupt bytes: check the stream first."""
     try:
@@ -404,9 +431,14 @@ def _open_path(path: Path, module, name):
             image = _parse_header(peek, path)
             layout = _layout_from_proxy(image.dataobj, name)
         except (ValueError, nib.spatialimages.HeaderDataError) as exc:
-            if isinstance(exc, CorruptImageError):
-                raise
+            if len(peek) < _MIN_HEADER:
+                raise CorruptImageError(
+                    path, source.offset,
+                    f"truncated: the image stream holds only {len(peek)} bytes, less "
+                    f"than a NIfTI header ({_MIN_HEADER} bytes)",
+                ) from exc
             _verify_then_raise(source, exc)
+        _check_capacity(path, source, layout)
         replay = _ReplaySource(source, peek)
         if layout.offset:
             skipped = replay.skip(layout.offset)
@@ -562,6 +594,11 @@ def _single_blocks(img, chunk_size, module, name):
         path = Path(os.fspath(proxy.file_like))
         layout = _layout_from_proxy(proxy, name)
         source = _open_source(path, module)
+        try:
+            _check_capacity(path, source, layout)
+        except BaseException:
+            source.close()
+            raise
         replay = _ReplaySource(source, b"")
         if replay.skip(layout.offset) < layout.offset:
             source.close()
