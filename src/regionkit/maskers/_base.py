@@ -23,6 +23,7 @@ Subclass hooks: ``_fit_regions``, ``_plan_for_grid``, ``_region_names``,
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._warnings import NonFiniteDataWarning
 from .._validation import Interval, Options, check_parameter, predicate, validate_params
 from ..image import check_niimg, high_variance_confounds
 from ._extract import ExtractionPlan, extract_signals, warn_nonfinite
@@ -470,13 +472,17 @@ class BaseMasker(TransformerMixin, BaseEstimator):
             # which truncates the aggregated values.
             finite = np.isfinite(signals)
             signals = np.where(finite, np.trunc(np.where(finite, signals, 0)), signals)
-        signals = _clean(
-            signals,
-            context.confounds,
-            context.sample_mask,
-            self._masker_params(),
-            self.clean_args_,
-        )
+        with warnings.catch_warnings():
+            if report.n_voxels or context.plan.empty_regions.size:
+                # already reported above, with the voxel count / empty seeds
+                warnings.simplefilter("ignore", NonFiniteDataWarning)
+            signals = _clean(
+                signals,
+                context.confounds,
+                context.sample_mask,
+                self._masker_params(),
+                self.clean_args_,
+            )
         signals = np.asarray(signals)
         if signals.dtype.kind == "f" and signals.dtype != np.float32 and self.dtype is None:
             signals = signals.astype(np.float32)

@@ -29,6 +29,7 @@ from scipy import sparse
 
 from .._warnings import NonFiniteDataWarning
 from ..image import smooth_array
+from ..image.stream import iter_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -120,26 +121,6 @@ class NonFiniteReport:
     replaced: bool
 
 
-def _iter_blocks_fallback(img, chunk_size):
-    # Temporary stand-in until regionkit.image.stream.iter_blocks lands.
-    shape = img.shape
-    if len(shape) == 3:
-        yield 0, np.asarray(img.dataobj, dtype=np.float32).reshape(1, -1, order="F")
-        return
-    n_volumes = shape[3]
-    for start in range(0, n_volumes, chunk_size):
-        chunk = np.asarray(img.dataobj[..., start : start + chunk_size], dtype=np.float32)
-        yield start, np.ascontiguousarray(chunk.reshape(-1, chunk.shape[-1], order="F").T)
-
-
-def _iter_blocks(img, chunk_size):
-    try:
-        from ..image.stream import iter_blocks
-    except ImportError:
-        return _iter_blocks_fallback(img, chunk_size)
-    return iter_blocks(img, chunk_size=chunk_size)
-
-
 def _smooth_block(block, shape, affine, fwhm):
     """Smooth each volume of a (n, X*Y*Z) block; returns a new float32 block."""
     n_volumes = block.shape[0]
@@ -175,7 +156,7 @@ class _Accumulator:
         plan = self.plan
         for agg, target in zip(plan.aggregations, targets):
             if agg.kind == "mean":
-                target[:] = (plan.operator @ values.T).T
+                target[:] = (plan.operator @ values.T.astype(np.float64)).T
             elif agg.kind == "callable":
                 for r in self.non_empty:
                     target[:, r] = agg.func(values[:, plan.positions[r]], axis=1)
@@ -225,7 +206,9 @@ class _Accumulator:
                         out[:, r] = agg.func(
                             np.empty((n_volumes, 0), dtype=np.float32), axis=1
                         )
-            # mean and eigenvariate of an empty region stay NaN
+            if agg.kind == "mean" and plan.empty_regions.size:
+                out[:, plan.empty_regions] = np.nan  # np.mean of an empty array
+            # the eigenvariate of an empty region stays NaN
         report = NonFiniteReport(int(self.nonfinite_voxels.sum()), bool(replaced))
         return self.outputs, report
 
@@ -290,7 +273,7 @@ def extract_signals(
     watch_nan = smoothing_fwhm is None and any(p.nonfinite == NONFINITE_IF_NAN for p in plans)
     image_has_nan = False
     seen_pos_inf = seen_neg_inf = False
-    for start, block in _iter_blocks(img, chunk_size):
+    for start, block in iter_blocks(img, chunk_size=chunk_size):
         if smoothing_fwhm is not None:
             block = _smooth_block(block, shape, img.affine, smoothing_fwhm)
         if watch_nan and not image_has_nan:
