@@ -27,8 +27,8 @@ __all__ = [
     "voxel_sizes",
 ]
 
-voxel_sizes = st.tuples(*[st.floats(0.8, 4.0, allow_nan=False, width=32)] * 3)
-origins = st.tuples(*[st.floats(-40.0, 40.0, allow_nan=False, width=32)] * 3)
+voxel_sizes = st.tuples(*[st.floats(0.8, 4.0, allow_nan=False)] * 3)
+origins = st.tuples(*[st.floats(-40.0, 40.0, allow_nan=False)] * 3)
 
 
 @st.composite
