@@ -1,0 +1,1 @@
+"""regionkit benchmarks: data generator, case registry and runner (not shipped)."""

@@ -1,0 +1,376 @@
+"""Benchmark runner: each case in a fresh subprocess, wall time and peak RSS.
+
+Usage::
+
+    python benchmarks/run.py                      # every case, 3 repeats
+    python benchmarks/run.py -k reader -k floor   # cases whose name contains a pattern
+    python benchmarks/run.py --repeat 5 --blas-env default
+    python benchmarks/run.py --list
+
+Each repeat of each case runs in its own ``python`` process: the case's modules
+are imported, the resident set size is read (the "baseline": interpreter plus
+imports), then the case function is timed. The parent collects the child's
+``ru_maxrss`` through ``os.wait4`` (peak RSS over the child's life) and reports
+``peak - baseline`` as the memory the work itself needed. Results go to
+``benchmarks/results/<stamp>.json`` and ``.md``; the markdown is also printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import generate_data  # noqa: E402
+from benchmarks.cases import all_cases, get_case  # noqa: E402
+
+logger = logging.getLogger("benchmarks.run")
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+MIB = 1024 * 1024
+# Set on some machines to pin OpenBLAS to one kernel; ``--blas-env default``
+# removes both so OpenBLAS picks the kernel for the CPU it finds.
+BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+# ----------------------------------------------------------------------------------
+# Child side.
+# ----------------------------------------------------------------------------------
+def _current_rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _blas_info() -> list[dict]:
+    try:
+        import threadpoolctl
+    except ImportError:
+        return []
+    return [
+        {key: info.get(key) for key in ("internal_api", "architecture", "version",
+                                        "num_threads", "threading_layer")}
+        for info in threadpoolctl.threadpool_info()
+    ]
+
+
+def measure_case(case, data) -> dict:
+    """Import ``case.imports``, then time ``case.fn(data)`` in this process.
+
+    Returns
+    -------
+    result : dict
+        ``wall_s``, ``cpu_s``, ``baseline_rss_mib``, ``peak_rss_mib`` (this
+        process's high-water mark so far), ``output`` (what the case returned).
+    """
+    import importlib
+    import resource
+
+    for module in case.imports:
+        importlib.import_module(module)
+    import numpy  # noqa: F401  - so threadpoolctl sees the BLAS every case uses
+
+    baseline = _current_rss_bytes()
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    output = case.fn(data)
+    wall = time.perf_counter() - start
+    usage_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (usage_after.ru_utime - usage_before.ru_utime) + (
+        usage_after.ru_stime - usage_before.ru_stime
+    )
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "baseline_rss_mib": baseline / MIB,
+        "peak_rss_mib": usage_after.ru_maxrss * 1024 / MIB,  # Linux: KiB
+        "output": output,
+        "blas": _blas_info(),
+    }
+
+
+def _child_main(name, data_json, result_path) -> int:
+    result = measure_case(get_case(name), json.loads(data_json))
+    Path(result_path).write_text(json.dumps(result))
+    return 0
+
+
+# ----------------------------------------------------------------------------------
+# Parent side.
+# ----------------------------------------------------------------------------------
+def child_env(blas_env: str) -> dict:
+    """Environment of the children: inherited, or without OpenBLAS overrides."""
+    env = dict(os.environ)
+    if blas_env == "default":
+        for key in BLAS_OVERRIDES:
+            env.pop(key, None)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
+    )
+    return env
+
+
+def run_in_subprocess(name, data, env, timeout=1800) -> dict:
+    """Run one repeat of case ``name`` in a fresh interpreter and measure it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result_path = Path(tmp) / "result.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--child", name,
+                   "--data-json", json.dumps(data), "--result", str(result_path)]
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout, stderr = process.communicate(timeout=timeout)
+        elapsed = time.perf_counter() - start
+        if process.returncode != 0:
+            raise RuntimeError(
+                f"case {name} failed (exit {process.returncode}):\n{stderr.decode()[-3000:]}"
+            )
+        result = json.loads(result_path.read_text())
+    result["process_wall_s"] = elapsed
+    result["child_maxrss_mib"] = usage.ru_maxrss * 1024 / MIB
+    result["peak_above_baseline_mib"] = (
+        result["child_maxrss_mib"] - result["baseline_rss_mib"]
+    )
+    return result
+
+
+def summarize(name, case, repeats) -> dict:
+    walls = [r["wall_s"] for r in repeats]
+    return {
+        "name": name,
+        "task": case.task,
+        "library": case.library,
+        "reference": case.reference,
+        "description": case.description,
+        "repeats": repeats,
+        "wall_s_median": statistics.median(walls),
+        "wall_s_min": min(walls),
+        "cpu_s_median": statistics.median(r["cpu_s"] for r in repeats),
+        "peak_rss_mib_max": max(r["child_maxrss_mib"] for r in repeats),
+        "baseline_rss_mib_median": statistics.median(r["baseline_rss_mib"] for r in repeats),
+        "peak_above_baseline_mib_max": max(r["peak_above_baseline_mib"] for r in repeats),
+        "output": repeats[-1]["output"],
+    }
+
+
+def add_ratios(results: dict) -> None:
+    """``ratio_to_reference``: median wall / the reference case's median wall."""
+    for summary in results.values():
+        reference = results.get(summary.get("reference") or "")
+        summary["ratio_to_reference"] = (
+            summary["wall_s_median"] / reference["wall_s_median"] if reference else None
+        )
+
+
+def environment(blas_env: str, blas_seen) -> dict:
+    """Versions, CPU and BLAS facts for the JSON record."""
+    import zlib
+    from importlib import metadata
+
+    versions = {}
+    for package in ("regionkit", "numpy", "nibabel", "nilearn", "isal", "scipy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        commit = None
+    return {
+        "timestamp_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "n_cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "zlib_runtime": zlib.ZLIB_RUNTIME_VERSION,
+        "versions": versions,
+        "git_commit": commit,
+        "blas_env": blas_env,
+        "blas_overrides_in_parent": {k: os.environ.get(k) for k in BLAS_OVERRIDES},
+        "blas_in_children": blas_seen,
+    }
+
+
+def _fmt(value, spec=".2f"):
+    return "-" if value is None else format(value, spec)
+
+
+def markdown_report(record: dict) -> str:
+    """Two markdown tables: every case, then regionkit and nilearn side by side."""
+    env = record["environment"]
+    data = record["data"]
+    blas = "; ".join(
+        f"{b['internal_api']} {b['architecture']} ({b['num_threads']} threads)"
+        for b in env["blas_in_children"]
+    ) or "none seen"
+    lines = [
+        f"Run of {env['timestamp_utc']} on {env['cpu']} ({env['n_cpus']} CPUs, load "
+        f"{', '.join(f'{x:.1f}' for x in env['load_average_at_start'])} at start), "
+        f"Python {env['python']}, zlib {env['zlib_runtime']}, "
+        + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+        + f"; BLAS: {blas}; commit {env['git_commit']}.",
+        "",
+        f"Data: {data.get('bold_shape')} float32 run, "
+        f"{_fmt(data.get('bold_mib_on_disk'), '.0f')} MiB on disk "
+        f"({_fmt(data.get('bold_mib_raw'), '.0f')} MiB raw). "
+        f"Median of {record['repeat']} fresh processes; peak = max over repeats.",
+        "",
+        "| case | library | wall (s) | min (s) | CPU (s) | peak RSS (MiB) "
+        "| above baseline (MiB) | ratio | vs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in record["results"].values():
+        lines.append(
+            f"| {s['name']} | {s['library']} | {s['wall_s_median']:.2f} | "
+            f"{s['wall_s_min']:.2f} | {s['cpu_s_median']:.2f} | "
+            f"{s['peak_rss_mib_max']:.0f} | {s['peak_above_baseline_mib_max']:.0f} | "
+            f"{_fmt(s['ratio_to_reference'])} | {s['reference'] or ''} |"
+        )
+    pairs = []
+    by_task = {}
+    for s in record["results"].values():
+        by_task.setdefault(s["task"], []).append(s)
+    for task, group in by_task.items():
+        nilearn = [s for s in group if s["library"] == "nilearn"]
+        for ours in (s for s in group if s["library"] == "regionkit"):
+            for theirs in nilearn:
+                pairs.append((task, ours, theirs))
+    if pairs:
+        lines += [
+            "",
+            "| task | regionkit case | s | MiB | nilearn case | s | MiB | time ratio | "
+            "memory ratio |",
+            "|---|---|---:|---:|---|---:|---:|---:|---:|",
+        ]
+        for task, ours, theirs in pairs:
+            lines.append(
+                f"| {task} | {ours['name']} | {ours['wall_s_median']:.2f} | "
+                f"{ours['peak_rss_mib_max']:.0f} | {theirs['name']} | "
+                f"{theirs['wall_s_median']:.2f} | {theirs['peak_rss_mib_max']:.0f} | "
+                f"{ours['wall_s_median'] / theirs['wall_s_median']:.2f} | "
+                f"{ours['peak_rss_mib_max'] / theirs['peak_rss_mib_max']:.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def data_facts(manifest: dict) -> dict:
+    params = manifest["params"]
+    return {
+        "bold_shape": [*params["shape"], params["n_volumes"]],
+        "bold_mib_on_disk": manifest["bold_bytes_on_disk"] / MIB,
+        "bold_mib_raw": manifest["bold_bytes_raw"] / MIB,
+        "params": params,
+    }
+
+
+def write_record(record: dict, out_dir: Path, stem: str) -> tuple[Path, Path]:
+    """Write ``<stem>.json`` and ``<stem>.md`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / f"{stem}.json"
+    md_path = out_dir / f"{stem}.md"
+    json_path.write_text(json.dumps(record, indent=2, default=float) + "\n")
+    md_path.write_text(markdown_report(record))
+    return json_path, md_path
+
+
+def _unique(items) -> list:
+    unique = []
+    for item in items:
+        if item not in unique:
+            unique.append(item)
+    return unique
+
+
+def select_cases(patterns) -> dict:
+    cases = all_cases()
+    if patterns:
+        cases = {n: c for n, c in cases.items() if any(p in n for p in patterns)}
+    return cases
+
+
+def main(argv=None) -> int:
+    """Command-line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", dest="patterns", action="append", default=[],
+                        help="run cases whose name contains this (repeatable)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, default=generate_data.DEFAULT_DIR)
+    parser.add_argument("--n-volumes", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="tiny data (smoke run)")
+    parser.add_argument("--out-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--blas-env", choices=["inherit", "default"], default="default",
+                        help="'default' unsets OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE "
+                             "in the children")
+    parser.add_argument("--list", action="store_true", help="list cases and exit")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--data-json", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return _child_main(args.child, args.data_json, args.result)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    cases = select_cases(args.patterns)
+    if args.list:
+        for name, c in cases.items():
+            sys.stdout.write(f"{name:28s} {c.library:10s} {c.description}\n")
+        return 0
+    manifest = generate_data.generate(
+        args.data_dir, n_volumes=20 if args.quick else args.n_volumes, quick=args.quick
+    )
+    data = dict(manifest["files"])
+    env = child_env(args.blas_env)
+    results, blas_seen = {}, []
+    for name, c in cases.items():
+        if not c.available():
+            logger.info("skip %s: needs %s", name, ", ".join(c.requires))
+            continue
+        repeats = []
+        for i in range(args.repeat):
+            result = run_in_subprocess(name, data, env)
+            logger.info("%-26s repeat %d: %.2f s, peak %.0f MiB (+%.0f)", name, i + 1,
+                        result["wall_s"], result["child_maxrss_mib"],
+                        result["peak_above_baseline_mib"])
+            repeats.append(result)
+            if result["blas"] and result["blas"] not in blas_seen:
+                blas_seen.append(result["blas"])
+        results[name] = summarize(name, c, repeats)
+    add_ratios(results)
+    record = {
+        "environment": environment(args.blas_env, _unique(b for seen in blas_seen for b in seen)),
+        "data": data_facts(manifest),
+        "repeat": args.repeat,
+        "results": results,
+    }
+    stem = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + ("-quick" if args.quick else "")
+    json_path, md_path = write_record(record, args.out_dir, stem)
+    sys.stdout.write(md_path.read_text())
+    logger.info("wrote %s and %s", json_path, md_path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""Smoke test of the benchmark tooling: quick data, one case in-process, the report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import generate_data, run  # noqa: E402
+from benchmarks.cases import all_cases, get_case  # noqa: E402
+
+
+def test_quick_data_and_one_case(tmp_path):
+    manifest = generate_data.generate(tmp_path / "data", n_volumes=12, quick=True)
+    bold = nib.load(manifest["files"]["bold"])
+    assert bold.shape == (*generate_data.QUICK_SHAPE, 12)
+    assert bold.get_data_dtype() == np.float32
+    np.testing.assert_allclose(np.diag(bold.affine)[:3], [-8.0, 8.0, 8.0])
+    np.testing.assert_allclose(bold.affine[:3, 3], [90.0, -126.0, -72.0])
+    mask = np.asarray(nib.load(manifest["files"]["mask"]).dataobj).astype(bool)
+    data = np.asarray(bold.dataobj)
+    assert (data[~mask] == 0).all() and (data[mask] > 0).all()
+    confounds = pd.read_csv(manifest["files"]["confounds"], sep="\t", na_values="n/a")
+    assert confounds.shape == (12, 24)
+    derivative_columns = [c for c in confounds.columns if "derivative1" in c]
+    assert len(derivative_columns) == 12
+    assert confounds.loc[0, derivative_columns].isna().all()
+    assert not confounds.loc[1:].isna().any().any()
+    np.testing.assert_allclose(confounds["trans_x_power2"], confounds["trans_x"] ** 2,
+                               rtol=1e-6)
+    # Same parameters: the generator does not rewrite the files.
+    again = generate_data.generate(tmp_path / "data", n_volumes=12, quick=True)
+    assert again == manifest
+
+    assert {"floor/zlib", "reader/regionkit-zlib", "reader/nibabel-full"} <= set(all_cases())
+    result = run.measure_case(get_case("reader/regionkit-zlib"), manifest["files"])
+    assert result["output"]["n_volumes"] == 12
+    assert result["wall_s"] > 0 and result["peak_rss_mib"] >= result["baseline_rss_mib"] > 0
+    floor = run.measure_case(get_case("floor/zlib"), manifest["files"])
+    assert floor["output"]["decoded_bytes"] == manifest["bold_bytes_raw"]
+
+    summaries = {}
+    for name, measured in (("reader/regionkit-zlib", result), ("floor/zlib", floor)):
+        measured = {**measured, "child_maxrss_mib": measured["peak_rss_mib"],
+                    "peak_above_baseline_mib": 0.0}
+        summaries[name] = run.summarize(name, get_case(name), [measured])
+    run.add_ratios(summaries)
+    record = {"environment": run.environment("inherit", []),
+              "data": run.data_facts(manifest), "repeat": 1, "results": summaries}
+    json_path, md_path = run.write_record(record, tmp_path / "results", "smoke")
+    parsed = json.loads(json_path.read_text())
+    ratio = parsed["results"]["reader/regionkit-zlib"]["ratio_to_reference"]
+    assert ratio == summaries["reader/regionkit-zlib"]["wall_s_median"] / floor["wall_s"]
+    table = md_path.read_text()
+    assert "| reader/regionkit-zlib | regionkit |" in table
+    assert "| floor/zlib | floor |" in table
