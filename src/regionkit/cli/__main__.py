@@ -1,0 +1,5 @@
+"""``python -m regionkit.cli``."""
+
+from ._main import main
+
+raise SystemExit(main())
