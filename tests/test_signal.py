@@ -406,3 +406,21 @@ def test_other_kwargs_ignored_like_nilearn(signals):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_allclose(clean(signals, foo=3), clean(signals))
+
+
+def test_fmriprep_style_tsv_with_na_first_row(signals, confounds, tmp_path, no_heavy_work):
+    path = tmp_path / "desc-confounds_timeseries.tsv"
+    lines = ["trans_x\ttrans_x_derivative1\tcsf"]
+    lines.append(f"{confounds[0, 0]}\tn/a\t{confounds[0, 2]}")
+    lines += ["\t".join(str(v) for v in row) for row in confounds[1:]]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"1 NaN/inf.*'trans_x_derivative1'"):
+        clean(signals, confounds=path)
+
+
+def test_whitespace_confounds_file_without_header(signals, confounds, tmp_path):
+    path = tmp_path / "confounds.txt"
+    np.savetxt(path, confounds)  # space separated, no header
+    np.testing.assert_allclose(
+        clean(signals, confounds=str(path)), clean(signals, confounds=confounds)
+    )

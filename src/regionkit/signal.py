@@ -880,7 +880,7 @@ def _clean_run(
         q, r, _ = linalg.qr(conf, mode="economic", pivoting=True)
         basis = q[:, np.abs(np.diag(r)) > _EPS64 * 100.0]
 
-    n_out = out_rows.shape[0]
+    n_out = out_rows.stop - out_rows.start
     blocks = list(_column_blocks(max(n_time, 1), n_features))
     psc_two_pass = standardize == "psc" and len(blocks) > 1
     if standardize == "psc":
@@ -1024,13 +1024,14 @@ def clean(
         deprecated aliases of ``"zscore_sample"`` and None (FutureWarning).
     sample_mask : ndarray, list of ndarray or None, default=None
         Volumes kept, as indices or a boolean mask (True = keep); with
-        ``runs``, a list of one mask per run (indices within the run).
+        ``runs``, a list of one mask per run (sorted label order, indices
+        within the run).
     confounds : ndarray, DataFrame, str, Path or list of them, default=None
         Regressors of shape (n_timepoints, n_confounds) or (n_timepoints,).
         A path is a TSV/CSV file with an optional header line. A list of
         items with ``n_timepoints`` rows is stacked column-wise; with
-        ``runs``, a list of one item per run with that run's rows gives
-        per-run confounds.
+        ``runs``, a list of one item per run (sorted label order) with that
+        run's rows gives per-run confounds, which may differ in columns.
     standardize_confounds : bool, default=True
         z-score confounds before the regression; otherwise only divide each by
         its largest absolute value.
@@ -1196,7 +1197,7 @@ def clean(
     start = 0
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for index in range(len(run_lengths)):
-            out_rows = np.arange(start, start + n_out[index])
+            out_rows = slice(start, start + n_out[index])
             start += n_out[index]
             n_nonfinite += _clean_run(
                 signals,
