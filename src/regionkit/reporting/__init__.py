@@ -177,6 +177,7 @@ def make_report(
     options = {**builder.options, **kwargs}
     for option in builder.options:
         options[option] = check_displayed(options[option], option)
+    options["explicit"] = frozenset(kwargs)
 
     from ._builders import background_canvas, input_names
     from ._html import ReportContent, render_body

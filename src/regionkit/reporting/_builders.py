@@ -111,31 +111,37 @@ def background_canvas(estimator: Any) -> Canvas:
 
 
 def select_displayed(
-    displayed: Any, n_regions: int, name: str, kind: str
+    options: Mapping[str, Any], n_regions: int, name: str, kind: str
 ) -> tuple[list[int], list[str]]:
     """Positions of the regions to draw, and warnings about the request.
 
-    ``displayed`` was type-checked by :func:`check_displayed`; out-of-range
-    requests are trimmed, as nilearn does, with a warning for the report.
+    ``options[name]`` was type-checked by :func:`check_displayed`; out-of-range
+    requests are trimmed, as nilearn does, with a warning for the report when
+    the user passed the option (``name in options["explicit"]``); the default
+    (10) is trimmed silently.
     """
+    displayed = options[name]
     messages = []
     if isinstance(displayed, str):  # "all"
-        return list(range(n_regions)), messages
-    if isinstance(displayed, (int, np.integer)):
+        kept = list(range(n_regions))
+    elif isinstance(displayed, (int, np.integer)):
+        kept = list(range(min(int(displayed), n_regions)))
         if displayed > n_regions:
             messages.append(
                 f"{name}={displayed} was requested but there are only {n_regions} "
                 f"{kind}s: showing {n_regions}."
             )
-        return list(range(min(int(displayed), n_regions))), messages
-    requested = [int(i) for i in displayed]
-    kept = [i for i in requested if 0 <= i < n_regions]
-    dropped = [i for i in requested if not 0 <= i < n_regions]
-    if dropped:
-        messages.append(
-            f"{name} asked for {kind}s {dropped}, which do not exist "
-            f"(there are {n_regions} {kind}s, numbered 0 to {n_regions - 1})."
-        )
+    else:
+        requested = [int(i) for i in displayed]
+        kept = [i for i in requested if 0 <= i < n_regions]
+        dropped = [i for i in requested if not 0 <= i < n_regions]
+        if dropped:
+            messages.append(
+                f"{name} asked for {kind}s {dropped}, which do not exist "
+                f"(there are {n_regions} {kind}s, numbered 0 to {n_regions - 1})."
+            )
+    if name not in options.get("explicit", ()):
+        messages = []
     return kept, messages
 
 
@@ -205,9 +211,14 @@ def build_spheres(estimator: Any, content: ReportContent, canvas: Canvas, option
     radius = getattr(estimator, "radius", None)
     radius_mm = 0.0 if radius is None else float(radius)
     mask_img = getattr(estimator, "mask_img_", None)
+    plan = getattr(estimator, "extraction_plan_", None)
     extras = _extras(estimator)
     mask = None
-    if mask_img is not None:
+    if plan is not None and hasattr(plan, "shape") and hasattr(plan, "affine"):
+        grid_shape, grid_affine = tuple(plan.shape)[:3], np.asarray(plan.affine, dtype=float)
+        grid_name = "image (or mask) seen at fit"
+        mask = _mask_on_grid(mask_img, grid_shape, grid_affine)
+    elif mask_img is not None:
         mask, grid_affine = _array(mask_img)
         grid_shape, grid_name = mask.shape[:3], "mask_img_"
     elif extras.get("grid") is not None:
@@ -218,12 +229,16 @@ def build_spheres(estimator: Any, content: ReportContent, canvas: Canvas, option
         grid_shape, grid_affine = canvas.data.shape, canvas.affine
         grid_name = f"{canvas.name} (no image or mask seen at fit)"
     n_voxels, n_full = sphere_statistics(seeds, radius, grid_shape, grid_affine, mask)
+    positions = getattr(plan, "positions", None)
+    if positions is not None and len(positions) == len(seeds):
+        # the masker's own selection is the truth; ours only gives the full size
+        n_voxels = np.array([len(p) for p in positions], dtype=np.int64)
     coverage = _coverage(n_voxels, n_full)
     status = _status(n_voxels, coverage)
     names = region_names(estimator, len(seeds), "sphere")
     n_empty, n_clipped = _status_counts(status)
     displayed, messages = select_displayed(
-        options["displayed_spheres"], len(seeds), "displayed_spheres", "sphere"
+        options, len(seeds), "displayed_spheres", "sphere"
     )
     content.warnings += messages
 
@@ -378,7 +393,7 @@ def build_labels(estimator: Any, content: ReportContent, canvas: Canvas, options
     values, names = _labels_from_estimator(estimator, labels)
     mask = _mask_on_grid(getattr(estimator, "mask_img_", None), labels.shape, affine)
     displayed, messages = select_displayed(
-        options["displayed_regions"], len(values), "displayed_regions", "region"
+        options, len(values), "displayed_regions", "region"
     )
     content.warnings += messages
     content.description = f"{len(values)} labelled regions."
@@ -404,7 +419,7 @@ def build_parcellations(estimator: Any, content: ReportContent, canvas: Canvas, 
             "parcels."
         )
     displayed, messages = select_displayed(
-        options["displayed_regions"], len(values), "displayed_regions", "parcel"
+        options, len(values), "displayed_regions", "parcel"
     )
     content.warnings += messages
     _report_labels(content, canvas, labels, affine, values, names, mask, displayed, "parcel")
@@ -415,7 +430,7 @@ def _report_maps(
     content: ReportContent,
     canvas: Canvas,
     maps_img: Any,
-    displayed_option: Any,
+    options: Mapping[str, Any],
     kind: str,
     source_index: np.ndarray | None = None,
 ) -> None:
@@ -429,7 +444,7 @@ def _report_maps(
     status = _status(n_in_mask, coverage)
     n_empty, n_clipped = _status_counts(status)
     names = region_names(estimator, n_maps, kind)
-    displayed, messages = select_displayed(displayed_option, n_maps, "displayed_maps", kind)
+    displayed, messages = select_displayed(options, n_maps, "displayed_maps", kind)
     content.warnings += messages
     content.description = f"{n_maps} {kind}s."
     content.summary += [
@@ -503,7 +518,7 @@ def _report_maps(
 
 def build_maps(estimator: Any, content: ReportContent, canvas: Canvas, options) -> None:
     """Maps: all maps by strongest map, then one figure per displayed map."""
-    _report_maps(estimator, content, canvas, estimator.maps_img_, options["displayed_maps"], "map")
+    _report_maps(estimator, content, canvas, estimator.maps_img_, options, "map")
 
 
 def build_region_extractor(
@@ -516,7 +531,7 @@ def build_region_extractor(
         content,
         canvas,
         estimator.regions_img_,
-        options["displayed_maps"],
+        options,
         "region",
         index if index.size else None,
     )

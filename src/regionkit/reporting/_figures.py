@@ -264,10 +264,14 @@ class ScalarLayer:
         from matplotlib import colormaps
 
         values = sample_volume(self.data, self.affine, points, order=1)
-        shown = np.abs(values) > self.threshold
         span = self.vmax - self.vmin or 1.0
         rgba = colormaps[self.cmap](np.clip((values - self.vmin) / span, 0.0, 1.0))
-        rgba[:, 3] = np.where(shown, self.alpha, 0.0)
+        # opacity grows with |value| up to a quarter of the range: weak tails fade
+        # out instead of painting the background with the colormap's low end
+        strength = np.abs(values) / (0.25 * max(abs(self.vmin), abs(self.vmax)) or 1.0)
+        rgba[:, 3] = np.where(
+            np.abs(values) > self.threshold, self.alpha * np.clip(strength, 0.0, 1.0), 0.0
+        )
         return rgba
 
 
@@ -445,11 +449,13 @@ def glass_figure(
 
 
 def label_colors(n_labels: int) -> np.ndarray:
-    """Distinct RGB colours for ``n_labels`` labels (tab20 cycled, then hsv)."""
+    """Distinct RGB colours for ``n_labels`` labels (tab20 up to 20, else hsv)."""
     from matplotlib import colormaps
 
     if n_labels <= 20:
-        return np.asarray(colormaps["tab20"](np.arange(n_labels) % 20))[:, :3]
+        # strong shades first (even entries of tab20), then the light ones
+        order = np.r_[np.arange(0, 20, 2), np.arange(1, 20, 2)][:n_labels]
+        return np.asarray(colormaps["tab20"](order))[:, :3]
     return np.asarray(colormaps["hsv"](np.linspace(0, 1, n_labels, endpoint=False)))[:, :3]
 
 

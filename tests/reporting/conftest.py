@@ -1,0 +1,115 @@
+"""Fixtures for report tests: fitted estimators (real when merged, else fakes)."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from html.parser import HTMLParser
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+import report_fakes as fakes
+
+
+class ParsedHTML(HTMLParser):
+    """Every start tag (name, attrs dict) and the page's text, in order."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text_parts: list[str] = []
+        self._stack: list[str] = []
+        self.script_text: list[str] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if self._stack and self._stack[-1] == tag:
+            self._stack.pop()
+
+    def handle_data(self, data):
+        if self._stack and self._stack[-1] in ("script", "style"):
+            if self._stack[-1] == "script":
+                self.script_text.append(data)
+            return
+        self.text_parts.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.text_parts)
+
+    def find(self, tag: str, **attrs) -> list[dict]:
+        return [
+            a for t, a in self.tags
+            if t == tag and all(k in a and v in (a[k] or "").split() for k, v in attrs.items())
+        ]
+
+
+def png_size(data_uri: str) -> tuple[int, int]:
+    """(width, height) from the IHDR of a base64 PNG data URI (asserts it is one)."""
+    prefix = "data:image/png;base64,"
+    assert data_uri.startswith(prefix)
+    raw = base64.b64decode(data_uri[len(prefix):], validate=True)
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", raw[16:24])
+    return width, height
+
+
+@pytest.fixture
+def parse():
+    return ParsedHTML
+
+
+@pytest.fixture
+def spheres_img():
+    """A 4D run on a 6 mm grid over the MNI field of view (10 volumes)."""
+    data = np.random.default_rng(0).normal(size=(*fakes.SHAPE, 10)).astype(np.float32)
+    return nib.Nifti1Image(data, fakes.AFFINE)
+
+
+SEEDS = [(-30.0, -20.0, 10.0), (30.0, -20.0, 10.0), (0.0, -60.0, 40.0), (0.0, 0.0, 80.0)]
+
+
+@pytest.fixture
+def spheres_masker(spheres_img):
+    """A real NiftiSpheresMasker fitted on a run, with a mask cutting off the top.
+
+    Seed 2 straddles the mask edge (clipped), seed 3 lies above it (empty).
+    """
+    from regionkit.maskers import NiftiSpheresMasker
+
+    masker = NiftiSpheresMasker(
+        SEEDS, radius=8.0, mask_img=fakes.nifti(fakes.mask_data()), allow_empty=True
+    )
+    return masker.fit(spheres_img)
+
+
+@pytest.fixture
+def labels_masker():
+    return fakes.NiftiLabelsMasker(mask_img="mask.nii.gz").fit()
+
+
+@pytest.fixture
+def maps_masker():
+    return fakes.NiftiMapsMasker(mask_img="mask.nii.gz").fit()
+
+
+@pytest.fixture
+def nifti_masker():
+    return fakes.NiftiMasker().fit()
+
+
+@pytest.fixture
+def parcellations():
+    return fakes.Parcellations().fit()
+
+
+@pytest.fixture
+def region_extractor():
+    return fakes.RegionExtractor().fit()

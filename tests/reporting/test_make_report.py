@@ -1,0 +1,313 @@
+"""Reports of fitted estimators: content, numbers, options, errors, no kept images."""
+
+from __future__ import annotations
+
+import gc
+import re
+import sys
+import time
+import weakref
+
+import nibabel as nib
+import numpy as np
+import pytest
+import report_fakes as fakes
+from conftest import SEEDS, ParsedHTML, png_size
+
+from regionkit import RegionkitWarning
+from regionkit.reporting import HTMLReport, make_report, supported_estimators
+
+EVIL = "<script>alert(1)</script>"
+
+
+def _table_rows(page: ParsedHTML) -> list[dict]:
+    return [a for t, a in page.tags if t == "tr" and "data-rk-slide" in a or (
+        t == "tr" and a.get("class") in ("rk-empty", "rk-clipped"))]
+
+
+def _region_statuses(body: str) -> list[str]:
+    """Status class of each region-table row, '' for plain rows."""
+    regions = body[body.index('<table class="rk-table rk-regions">'):]
+    regions = regions[: regions.index("</table>")]
+    page = ParsedHTML(regions)
+    rows = [a for t, a in page.tags if t == "tr"][1:]  # skip the header row
+    return [a.get("class", "").removeprefix("rk-") for a in rows]
+
+
+def _images(body: str) -> list[dict]:
+    return ParsedHTML(body).find("img")
+
+
+def _check_figures(report: HTMLReport, n_expected: int) -> None:
+    images = _images(report.body)
+    assert len(images) == n_expected
+    for image in images:
+        width, height = png_size(image["src"])
+        assert (str(width), str(height)) == (image["width"], image["height"])
+        assert width > 200 and height > 100
+
+
+# ----------------------------------------------------------------------------------
+# spheres (the real NiftiSpheresMasker)
+
+
+def test_spheres_report_uses_the_maskers_numbers(spheres_masker):
+    report = make_report(spheres_masker)
+    body = report.body
+    page = ParsedHTML(body)
+    n_voxels = [len(p) for p in spheres_masker.extraction_plan_.positions]
+    coverage = spheres_masker.region_coverage_
+    assert n_voxels[3] == 0 and 0 < coverage[2] < 0.8 and coverage[0] == 1.0
+    assert _region_statuses(body) == ["", "", "clipped", "empty"]
+    text = page.text
+    for count in n_voxels:
+        assert f"{count}" in text
+    assert f"{100 * coverage[2]:.1f}" in text
+    assert "empty spheres 1" in " ".join(text.split())
+    # one glass overview + one figure per sphere that exists (4)
+    _check_figures(report, 1 + len(SEEDS))
+    captions = [t for t in page.text_parts if t.startswith("sphere ")]
+    assert any("(0.0, -60.0, 40.0) mm" in c for c in captions)
+
+
+def test_displayed_spheres_selects_figures(spheres_masker):
+    assert len(_images(make_report(spheres_masker, displayed_spheres=2).body)) == 3
+    assert len(_images(make_report(spheres_masker, displayed_spheres="all").body)) == 5
+    body = make_report(spheres_masker, displayed_spheres=[3, 0]).body
+    captions = [c for c in ParsedHTML(body).text_parts if c.startswith("sphere ")]
+    assert [c.split(":")[0] for c in captions[:2]] == ["sphere 3", "sphere 0"]
+    assert len(_images(make_report(spheres_masker, displayed_spheres=np.array([1])).body)) == 2
+
+
+def test_displayed_out_of_range_warns_and_trims(spheres_masker):
+    with pytest.warns(RegionkitWarning, match="displayed_spheres=12 was requested but there are only 4"):
+        report = make_report(spheres_masker, displayed_spheres=12)
+    assert len(_images(report.body)) == 5
+    assert "showing 4" in ParsedHTML(report.body).text
+    with pytest.warns(RegionkitWarning, match=r"spheres \[7\], which do not exist"):
+        report = make_report(spheres_masker, displayed_spheres=[1, 7])
+    assert len(_images(report.body)) == 2
+
+
+def test_default_display_is_trimmed_silently(spheres_masker, recwarn):
+    make_report(spheres_masker)  # default 10 > 4 spheres: no warning
+    assert not [w for w in recwarn if issubclass(w.category, RegionkitWarning)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"displayed_spheres": "some"}, ValueError, "displayed_spheres must be 'all'"),
+        ({"displayed_spheres": -1}, ValueError, "displayed_spheres must be >= 0, got -1"),
+        ({"displayed_spheres": 2.5}, TypeError, "got float 2.5"),
+        ({"displayed_spheres": [0.5]}, TypeError, "list of ints"),
+        ({"displayed_maps": 3}, TypeError, "unexpected keyword argument.*displayed_maps"),
+        ({"engine": "plotly"}, ValueError, "engine must be 'matplotlib', got 'plotly'"),
+        ({"title": 3}, TypeError, "title must be a str or None, got int 3"),
+    ],
+)
+def test_bad_options_raise_before_any_work(spheres_masker, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make_report(spheres_masker, **kwargs)
+
+
+def test_unfitted_estimator_reports_instead_of_failing():
+    from regionkit.maskers import NiftiSpheresMasker
+
+    masker = NiftiSpheresMasker([(0, 0, 0)], radius=4)
+    report = make_report(masker, title="before fit")
+    page = ParsedHTML(report.body)
+    assert "has not been fitted yet" in page.text
+    assert not page.find("img")
+    assert "radius" in page.text_parts  # the parameters are still listed
+    assert report.title == "before fit"
+
+
+def test_report_does_not_touch_the_estimator(spheres_masker):
+    before = {k: id(v) for k, v in vars(spheres_masker).items()}
+    make_report(spheres_masker)
+    assert {k: id(v) for k, v in vars(spheres_masker).items()} == before
+
+
+def test_input_images_are_not_kept_alive():
+    from regionkit.maskers import NiftiSpheresMasker
+
+    run = nib.Nifti1Image(np.ones((*fakes.SHAPE, 3), np.float32), fakes.AFFINE)
+    mask = fakes.nifti(fakes.mask_data())
+    alive = [weakref.ref(run), weakref.ref(mask)]
+    masker = NiftiSpheresMasker(SEEDS[:2], radius=6.0, mask_img=mask)
+    masker.fit_transform(run)
+    report = make_report(masker)
+    masker.mask_img = None  # the parameter is the user's reference, not a kept input
+    del run, mask
+    gc.collect()
+    # neither the report nor the fitted masker keeps the run; the fitted mask
+    # (mask_img_) is the masker's own boolean copy, not the user's image
+    assert [ref() is None for ref in alive] == [True, True]
+    assert isinstance(report, HTMLReport) and len(_images(report.body)) == 3
+
+
+def test_fit_extras_show_warnings_files_and_mean_image(spheres_masker):
+    mean = nib.Nifti1Image(np.full(fakes.SHAPE, 7.0, np.float32), fakes.AFFINE)
+    spheres_masker._report_extras = {
+        "input_files": [f"/data/sub-01_{EVIL}.nii.gz"],
+        "warnings": [f"3 voxels were NaN {EVIL}"],
+        "background_img": mean,
+    }
+    try:
+        report = make_report(spheres_masker)
+    finally:
+        del spheres_masker._report_extras
+    assert EVIL not in report.html
+    page = ParsedHTML(report.body)
+    assert f"fit: /data/sub-01_{EVIL}.nii.gz" in page.text_parts
+    assert f"3 voxels were NaN {EVIL}" in page.text_parts
+    assert "background mean image seen at fit" in " ".join(page.text.split())
+
+
+def test_reports_false_is_said(spheres_img):
+    from regionkit.maskers import NiftiSpheresMasker
+
+    masker = NiftiSpheresMasker(SEEDS[:1], radius=6.0, reports=False).fit(spheres_img)
+    assert "reports=False" in ParsedHTML(make_report(masker).body).text
+
+
+def test_missing_matplotlib_says_which_extra(spheres_masker, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r'pip install "regionkit\[all\]"'):
+        make_report(spheres_masker)
+
+
+def test_unknown_estimator_is_refused():
+    class Thing:
+        pass
+
+    with pytest.raises(TypeError, match="No report builder for Thing; reports exist for"):
+        make_report(Thing())
+    assert {"NiftiSpheresMasker", "NiftiLabelsMasker", "NiftiMapsMasker", "NiftiMasker",
+            "Parcellations", "RegionExtractor"} <= set(supported_estimators())
+
+
+def test_subclasses_use_their_parents_builder(spheres_masker):
+    from regionkit.maskers import NiftiSpheresMasker
+
+    class MySpheres(NiftiSpheresMasker):
+        pass
+
+    mine = MySpheres(SEEDS, radius=8.0, allow_empty=True)
+    mine.seeds_ = spheres_masker.seeds_
+    mine.mask_img_ = None
+    report = make_report(mine)
+    assert len(_region_statuses(report.body)) == len(SEEDS)
+
+
+def test_264_spheres_report_is_fast():
+    from regionkit.datasets import load_power_2011
+    from regionkit.maskers import NiftiSpheresMasker
+
+    masker = NiftiSpheresMasker(load_power_2011().seeds, radius=5.0).fit()
+    make_report(masker, displayed_spheres=1)  # imports and caches warmed up
+    start = time.process_time()
+    report = make_report(masker)
+    elapsed = time.process_time() - start
+    assert len(_region_statuses(report.body)) == 264
+    assert len(_images(report.body)) == 11
+    assert elapsed < 2.0, f"report of 264 spheres took {elapsed:.2f} s of CPU"
+
+
+# ----------------------------------------------------------------------------------
+# labels, maps, mask, parcellations, region extractor (fakes until merged)
+
+
+def test_labels_report_counts_centres_and_coverage(labels_masker):
+    report = make_report(labels_masker, displayed_regions="all")
+    page = ParsedHTML(report.body)
+    # labels 1, 2, 5 whole; 7 keeps 9 of 27 voxels in the mask; 9 absent
+    assert _region_statuses(report.body) == ["", "", "", "clipped", "empty"]
+    labels = fakes.labels_data()
+    counts = {v: int((labels == v).sum()) for v in (1, 2, 5, 7)}
+    assert counts == {1: 125, 2: 27, 5: 27, 7: 27}
+    for name in ("left", "right", "front", "top", "absent"):
+        assert name in page.text_parts
+    assert "33.3" in page.text_parts  # 9 / 27 of label 7 in the mask
+    assert "27000.0" in page.text_parts  # 125 voxels x 216 mm3
+    # centre: a voxel of the region nearest its centroid
+    assert "(-30.0, -18.0, 12.0)" in page.text_parts
+    # overview + one per non-empty region
+    _check_figures(report, 1 + 4)
+    assert "No figure for empty regions [4]" in page.text
+    assert "mask_img: mask.nii.gz" in page.text_parts
+
+
+def test_lut_names_are_escaped(labels_masker):
+    labels_masker.fit(names=(EVIL, "b & c", "front", "top", "absent"))
+    report = make_report(labels_masker)
+    assert EVIL not in report.html
+    page = ParsedHTML(report.body)
+    assert EVIL in page.text_parts
+    assert "b & c" in page.text_parts
+    assert len(page.find("script")) == 1
+
+
+def test_labels_without_lut_name_regions_by_value(labels_masker):
+    del labels_masker.lut_
+    report = make_report(labels_masker, displayed_regions=1)
+    page = ParsedHTML(report.body)
+    assert [t for t in page.text_parts if re.fullmatch(r"region \d+", t)] == [
+        "region 1", "region 2", "region 5", "region 7"
+    ]
+    assert len(page.find("img")) == 2
+
+
+def test_maps_report_peaks_and_empty_map(maps_masker):
+    report = make_report(maps_masker)
+    page = ParsedHTML(report.body)
+    maps = fakes.maps_data()
+    nonzero = [int((maps[..., i] != 0).sum()) for i in range(4)]
+    for count in nonzero[:3]:
+        assert str(count) in page.text_parts
+    assert _region_statuses(report.body)[3] == "empty"
+    assert "(-30.0, -18.0, 12.0)" in page.text_parts  # nearest voxel to blob centre
+    assert "-0.961" in page.text_parts  # the negative map's peak keeps its sign
+    _check_figures(report, 1 + 3)
+    with pytest.warns(RegionkitWarning, match="displayed_maps=9 was requested"):
+        make_report(maps_masker, displayed_maps=9)
+
+
+def test_region_extractor_report_shows_source_maps(region_extractor):
+    report = make_report(region_extractor, displayed_maps=[2])
+    page = ParsedHTML(report.body)
+    assert "source map" in page.text_parts
+    assert _region_statuses(report.body) == ["", "", ""]
+    _check_figures(report, 2)
+    assert any(t.startswith("region 2:") for t in page.text_parts)
+
+
+def test_nifti_masker_report_counts_mask_voxels(nifti_masker):
+    report = make_report(nifti_masker)
+    text = " ".join(ParsedHTML(report.body).text.split())
+    assert "voxels in mask 729" in text
+    assert f"volume (mm3) {729 * 216}" in text
+    _check_figures(report, 1)
+
+
+def test_parcellations_report_flags_missing_parcels(parcellations):
+    with pytest.warns(RegionkitWarning, match="n_parcels=5 was requested but the parcellation has 4"):
+        report = make_report(parcellations)
+    page = ParsedHTML(report.body)
+    assert [t for t in page.text_parts if t.startswith("parcel ") and ":" not in t] == [
+        "parcel 1", "parcel 2", "parcel 3", "parcel 5"
+    ]
+    assert _region_statuses(report.body) == ["", "", "", ""]
+    _check_figures(report, 1 + 4)
+
+
+@pytest.mark.parametrize(
+    "fixture", ["labels_masker", "maps_masker", "nifti_masker", "parcellations",
+                "region_extractor"],
+)
+def test_unfitted_fakes_report_instead_of_failing(fixture, request):
+    estimator = type(request.getfixturevalue(fixture))()
+    page = ParsedHTML(make_report(estimator).body)
+    assert "has not been fitted yet" in page.text
+    assert not page.find("img")
