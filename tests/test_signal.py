@@ -11,6 +11,8 @@ from scipy import signal as sp_signal
 from scipy.interpolate import CubicSpline
 
 import regionkit.signal as rsignal
+import regionkit.signal._clean
+import regionkit.signal._common
 from regionkit import NonFiniteDataWarning, RegionkitWarning
 from regionkit.signal import (
     AllVolumesRemovedError,
@@ -41,7 +43,7 @@ def no_heavy_work(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("validation must happen before any processing")
 
-    monkeypatch.setattr(rsignal, "_clean_run", boom)
+    monkeypatch.setattr(rsignal._clean, "_clean_run", boom)
 
 
 # ---------------------------------------------------------------- bad input
@@ -314,7 +316,7 @@ def test_blocks_give_same_result_as_one_block(signals, confounds, monkeypatch):
         {"filter": "cosine", "high_pass": 0.02, "runs": np.repeat([0, 1], 30)},
     ]
     whole = [clean(signals, **kw) for kw in options]
-    monkeypatch.setattr(rsignal, "_BLOCK_ELEMENTS", 2 * 60)  # 2 columns per block
+    monkeypatch.setattr(rsignal._common, "_BLOCK_ELEMENTS", 2 * 60)  # 2 columns per block
     for kw, expected in zip(options, whole):
         np.testing.assert_allclose(clean(signals, **kw), expected, rtol=1e-12, atol=1e-12)
 
