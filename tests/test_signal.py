@@ -176,9 +176,22 @@ def test_unknown_butterworth_kwarg(signals, no_heavy_work):
         clean(signals, low_pass=0.1, butterworth__order=0)
 
 
-def test_too_short_for_filter_padding(rng):
+def test_too_short_for_filter_padding(rng, no_heavy_work):
     with pytest.raises(ValueError, match=r"10 time points.*padlen=18"):
         clean(rng.standard_normal((10, 2)), low_pass=0.1)
+    # the second run is too short once its censored tail is dropped
+    with pytest.raises(ValueError, match=r"run 1 has 15 time points.*padlen=18"):
+        clean(
+            rng.standard_normal((60, 2)),
+            runs=np.repeat([0, 1], 30),
+            sample_mask=[np.arange(30), np.arange(15)],
+            low_pass=0.1,
+        )
+
+
+def test_unsorted_mask_cannot_be_interpolated(signals, no_heavy_work):
+    with pytest.raises(ValueError, match="increasing order"):
+        clean(signals, sample_mask=np.array([5, 3, 8, 20, 40]), low_pass=0.1)
 
 
 def test_signals_must_be_2d():

@@ -84,6 +84,27 @@ def _interpolate(block: np.ndarray, kept: np.ndarray, censored: np.ndarray, time
     return block
 
 
+def _filtered_span(n_time, kept, filter_type, extrapolate) -> slice:
+    """Rows of a run that are filtered (interpolation range without extrapolate)."""
+    if kept is not None and filter_type == "butterworth" and not extrapolate:
+        return slice(int(kept[0]), int(kept[-1]) + 1)
+    return slice(0, n_time)
+
+
+def _check_run_layout(n_time, kept, filter_type, extrapolate, sos, padtype, padlen, label):
+    """Raise, before any work, if a run cannot be interpolated or filtered."""
+    if kept is not None and filter_type == "butterworth":
+        if kept.size < 2 or np.any(np.diff(kept) <= 0):
+            raise ValueError(
+                f"sample_mask of run {label} must keep at least 2 volumes in "
+                "increasing order to interpolate censored volumes before "
+                f"Butterworth filtering; got {kept[:10]}."
+            )
+    if filter_type == "butterworth":
+        span = _filtered_span(n_time, kept, filter_type, extrapolate)
+        _check_filter_length(span.stop - span.start, sos, padtype, padlen, f"run {label}")
+
+
 def _clean_run(
     signals,
     rows,
@@ -114,29 +135,16 @@ def _clean_run(
 
     # Which rows survive, before and after filtering.
     interpolate = kept is not None and filter_type == "butterworth"
-    span = slice(0, n_time)
+    span = _filtered_span(n_time, kept, filter_type, extrapolate)
     censored = np.zeros(0, dtype=np.intp)
     final_rows = kept
     if interpolate:
-        if kept.size < 2 or np.any(np.diff(kept) <= 0):
-            raise ValueError(
-                f"sample_mask of run {run_label} must keep at least 2 volumes in "
-                "increasing order to interpolate censored volumes before "
-                f"Butterworth filtering; got {kept[:10]}."
-            )
-        if not extrapolate:
-            span = slice(int(kept[0]), int(kept[-1]) + 1)
         keep_flags = np.zeros(n_time, dtype=bool)
         keep_flags[kept] = True
         censored = np.flatnonzero(~keep_flags[span])
         kept_in_span = kept - span.start
         final_rows = kept_in_span
         times = np.arange(n_time, dtype=np.float64)[span] * t_r
-        _check_filter_length(
-            span.stop - span.start, sos, padtype, padlen, f"run {run_label}"
-        )
-    elif filter_type == "butterworth":
-        _check_filter_length(n_time, sos, padtype, padlen, f"run {run_label}")
 
     n_filtered = (span.stop - span.start) if (interpolate or kept is None) else kept.size
     if detrend and n_filtered == 1:
@@ -234,7 +242,6 @@ def _clean_run(
     if n_psc_zero:
         _warn_psc_zero_mean(n_psc_zero)
     return n_nonfinite
-
 
 
 def _check_filter(filter, low_pass, high_pass, t_r):  # noqa: A002
@@ -467,6 +474,18 @@ def clean(
                     "censored volumes (sample_mask with Butterworth filtering): "
                     "pass ensure_finite=True to replace them by 0."
                 )
+
+    for index, n_run in enumerate(run_lengths):
+        _check_run_layout(
+            n_run,
+            None if kept_per_run is None else kept_per_run[index],
+            filter_type,
+            extrapolate,
+            sos,
+            padtype,
+            padlen,
+            index,
+        )
 
     # ---- output
     n_out = [len(k) for k in kept_per_run] if kept_per_run is not None else run_lengths
