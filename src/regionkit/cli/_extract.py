@@ -272,8 +272,9 @@ def _is_complete(job, settings_params_hashes) -> bool:
     return True
 
 
-def run_extract(args, out=sys.stdout) -> int:
+def run_extract(args, out=None) -> int:
     """Run ``regionkit extract`` with parsed arguments; return the exit status."""
+    out = out or sys.stdout
     from .cohort._atlases import build_targets, fit_targets, make_spec
     from .cohort._index import find_runs, output_prefix
     from .cohort._outputs import params_hash, remove_temporaries, write_json, write_text

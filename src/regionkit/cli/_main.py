@@ -37,8 +37,10 @@ def _get_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log progress (-v) or details (-vv) to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_demo_parser(subparsers)
-    add_extract_parser(subparsers)
+    for command in (add_demo_parser(subparsers), add_extract_parser(subparsers)):
+        # -v also after the command name; SUPPRESS keeps a -v given before it
+        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                             help="log progress (-v) or details (-vv) to stderr")
     return parser
 
 

@@ -81,12 +81,15 @@ def dask_client(address: str, n_workers: int, slurm_options: dict | None = None)
 
     cluster = None
     if address in ("local", "local-threads"):
+        processes = address == "local"
+        # worker processes talk over TCP on the loopback; threads stay in-process
+        network = {"host": "127.0.0.1"} if processes else {}
         cluster = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
-            processes=address == "local",
-            host="127.0.0.1",
+            processes=processes,
             dashboard_address=None,
+            **network,
         )
         client = Client(cluster)
     elif address == "slurm":
