@@ -137,7 +137,7 @@ class _Accumulator:
         self.plan = plan
         n_regions = plan.n_regions
         self.outputs = [
-            np.full((n_volumes, n_regions), np.nan, dtype=np.float32)
+            np.full((n_volumes, n_regions), np.nan, dtype=np.float64)
             for _ in plan.aggregations
         ]
         self.needs_buffer = any(a.kind == "eigenvariate" for a in plan.aggregations)
@@ -264,7 +264,7 @@ def extract_signals(
     Returns
     -------
     list of (list of ndarray, NonFiniteReport)
-        For each plan, one (n_volumes, n_regions) float32 array per
+        For each plan, one (n_volumes, n_regions) float64 array per
         aggregation, and what was found about non-finite values.
     """
     n_volumes = img.shape[3] if len(img.shape) == 4 else 1
