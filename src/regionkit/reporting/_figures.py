@@ -172,6 +172,8 @@ def _intensity_range(data: np.ndarray) -> tuple[float, float]:
     if sample.size == 0:
         return 0.0, 1.0
     low, high = np.percentile(sample, [2.0, 99.5])
+    if high <= low:  # (nearly) constant image: show it mid-grey to white
+        low, high = min(0.0, float(sample.min())), float(sample.max())
     return float(low), float(high if high > low else low + 1.0)
 
 
