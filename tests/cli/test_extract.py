@@ -293,7 +293,7 @@ def test_slurm_job_script_offline(tmp_path, capsys):
     assert main(["extract", str(tmp_path), str(tmp_path / "out"), "--spheres", "power264",
                  "--dask", "slurm", "--slurm-queue", "short", "--slurm-account", "lab42",
                  "--slurm-cores", "2", "--slurm-memory", "6GB", "--slurm-walltime", "00:30:00",
-                 "--slurm-extra", "--qos=low", "--slurm-print-job-script"]) == 0
+                 "--slurm-extra=--qos=low", "--slurm-print-job-script"]) == 0
     script = capsys.readouterr().out
     assert script.startswith("#!/usr/bin/env bash")
     for line in ("#SBATCH -p short", "#SBATCH -A lab42", "#SBATCH -t 00:30:00", "#SBATCH --qos=low",
