@@ -94,7 +94,8 @@ def measure_case(case, data) -> dict:
         "wall_s": wall,
         "cpu_s": cpu,
         "baseline_rss_mib": baseline / MIB,
-        "peak_rss_mib": usage_after.ru_maxrss * 1024 / MIB,  # Linux: KiB
+        # ru_maxrss is in KiB on Linux and can lag the current RSS slightly.
+        "peak_rss_mib": max(usage_after.ru_maxrss * 1024, _current_rss_bytes()) / MIB,
         "output": output,
         "blas": _blas_info(),
     }
@@ -167,12 +168,18 @@ def summarize(name, case, repeats) -> dict:
 
 
 def add_ratios(results: dict) -> None:
-    """``ratio_to_reference``: median wall / the reference case's median wall."""
+    """Ratios to the reference case: of median walls, of min walls, of median CPU.
+
+    On a shared machine the min-wall and CPU ratios are the steadier ones.
+    """
     for summary in results.values():
         reference = results.get(summary.get("reference") or "")
-        summary["ratio_to_reference"] = (
-            summary["wall_s_median"] / reference["wall_s_median"] if reference else None
-        )
+        for key, stat in (("ratio_to_reference", "wall_s_median"),
+                          ("ratio_min_to_reference", "wall_s_min"),
+                          ("cpu_ratio_to_reference", "cpu_s_median")):
+            summary[key] = (
+                summary[stat] / reference[stat] if reference and reference[stat] else None
+            )
 
 
 def environment(blas_env: str, blas_seen) -> dict:
@@ -236,18 +243,21 @@ def markdown_report(record: dict) -> str:
         f"Data: {data.get('bold_shape')} float32 run, "
         f"{_fmt(data.get('bold_mib_on_disk'), '.0f')} MiB on disk "
         f"({_fmt(data.get('bold_mib_raw'), '.0f')} MiB raw). "
-        f"Median of {record['repeat']} fresh processes; peak = max over repeats.",
+        f"Median of {record['repeat']} fresh processes (repeats interleaved); "
+        "peak = max over repeats; 'above baseline' = peak RSS minus the RSS after "
+        "imports, before the timed call.",
         "",
         "| case | library | wall (s) | min (s) | CPU (s) | peak RSS (MiB) "
-        "| above baseline (MiB) | ratio | vs |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| above baseline (MiB) | ratio | ratio of mins | CPU ratio | vs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in record["results"].values():
         lines.append(
             f"| {s['name']} | {s['library']} | {s['wall_s_median']:.2f} | "
             f"{s['wall_s_min']:.2f} | {s['cpu_s_median']:.2f} | "
             f"{s['peak_rss_mib_max']:.0f} | {s['peak_above_baseline_mib_max']:.0f} | "
-            f"{_fmt(s['ratio_to_reference'])} | {s['reference'] or ''} |"
+            f"{_fmt(s['ratio_to_reference'])} | {_fmt(s.get('ratio_min_to_reference'))} | "
+            f"{_fmt(s.get('cpu_ratio_to_reference'))} | {s['reference'] or ''} |"
         )
     pairs = []
     by_task = {}
@@ -343,21 +353,24 @@ def main(argv=None) -> int:
     )
     data = dict(manifest["files"])
     env = child_env(args.blas_env)
-    results, blas_seen = {}, []
-    for name, c in cases.items():
+    blas_seen = []
+    for name, c in list(cases.items()):
         if not c.available():
             logger.info("skip %s: needs %s", name, ", ".join(c.requires))
-            continue
-        repeats = []
-        for i in range(args.repeat):
+            del cases[name]
+    # Repeats are interleaved (every case once, then again) so that the load of a
+    # shared machine spreads over all cases rather than penalising one.
+    repeats = {name: [] for name in cases}
+    for i in range(args.repeat):
+        for name in cases:
             result = run_in_subprocess(name, data, env)
-            logger.info("%-26s repeat %d: %.2f s, peak %.0f MiB (+%.0f)", name, i + 1,
-                        result["wall_s"], result["child_maxrss_mib"],
-                        result["peak_above_baseline_mib"])
-            repeats.append(result)
+            logger.info("%-26s repeat %d: %.2f s (CPU %.2f s), peak %.0f MiB (+%.0f)",
+                        name, i + 1, result["wall_s"], result["cpu_s"],
+                        result["child_maxrss_mib"], result["peak_above_baseline_mib"])
+            repeats[name].append(result)
             if result["blas"] and result["blas"] not in blas_seen:
                 blas_seen.append(result["blas"])
-        results[name] = summarize(name, c, repeats)
+    results = {name: summarize(name, cases[name], repeats[name]) for name in cases}
     add_ratios(results)
     record = {
         "environment": environment(args.blas_env, _unique(b for seen in blas_seen for b in seen)),

@@ -237,6 +237,99 @@ class _GzipSource:
         self._file.close()
 
 
+class _CountingFile:
+    """Raw file wrapper that counts the compressed bytes handed to the inflater."""
+
+    def __init__(self, fileobj):
+        self._file = fileobj
+        self.offset = 0
+        self.mode = "rb"
+        self.name = ""
+
+    def readinto(self, buffer) -> int:
+        n_read = self._file.readinto(buffer) or 0
+        self.offset += n_read
+        return n_read
+
+    def read(self, size=-1) -> bytes:
+        data = self._file.read(size)
+        self.offset += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _IsalGzipSource:
+    """ISA-L's C gzip reader, inflating straight into the caller's buffers.
+
+    ``isal_zlib._GzipReader`` (the engine of ``isal.igzip``; ``IGzipFile.readinto``
+    would copy through a temporary bytes object) behaves as :mod:`gzip` does:
+    members, zero padding, CRC32 and length of every member checked. Used when
+    present, else :class:`_GzipSource` drives ``isal_zlib.decompressobj``.
+    """
+
+    compressed = True
+
+    def __init__(self, path, fileobj):
+        self.path = path
+        self._raw = _CountingFile(fileobj)
+        self._gzip = _isal_zlib._GzipReader(self._raw, _INPUT_CHUNK)
+        self._errors = (EOFError, OSError, _isal_zlib.error, zlib.error)
+        self.decoded = 0
+
+    @property
+    def offset(self) -> int:
+        return self._raw.offset
+
+    def _fail(self, exc):
+        text = str(exc)
+        if isinstance(exc, EOFError):
+            kind = "truncated gzip stream: the file ends before the end of its gzip member"
+        elif "CRC" in text or "length" in text.lower():
+            kind = "gzip trailer check failed (CRC32 or length mismatch)"
+        else:
+            kind = "corrupt gzip data"
+        raise CorruptImageError(
+            self.path, self.offset, f"{kind} after {self.decoded} decoded bytes: {text}"
+        ) from exc
+
+    def readinto(self, dest) -> int:
+        dest = memoryview(dest).cast("B")
+        filled = 0
+        size = len(dest)
+        try:
+            while filled < size:
+                n_read = self._gzip.readinto(dest[filled:])
+                if not n_read:
+                    break
+                filled += n_read
+        except self._errors as exc:
+            self.decoded += filled
+            self._fail(exc)
+        self.decoded += filled
+        return filled
+
+    def finish(self) -> None:
+        """Inflate (and discard) whatever follows the image, checking every trailer."""
+        scratch = bytearray(_OUTPUT_CHUNK)
+        while self.readinto(scratch):
+            pass
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        self._gzip.close()
+        self._raw.close()
+
+
 class _ReplaySource:
     """Serves already-decoded bytes (the header peek) before the underlying source."""
 
@@ -381,6 +474,8 @@ def _open_source(path: Path, module):
                 raise CorruptImageError(
                     path, 0, f"named .gz but is not gzip data (starts with {start!r})"
                 )
+            if module is _isal_zlib and hasattr(_isal_zlib, "_GzipReader"):
+                return _IsalGzipSource(str(path), fileobj)
             return _GzipSource(str(path), fileobj, module)
         if start == _GZIP_MAGIC:
             raise ValueError(
