@@ -36,6 +36,7 @@ from scipy import ndimage
 from ._validation import Interval, Options, check_parameter
 from ._warnings import NonFiniteDataWarning, RegionkitWarning
 from .image import check_niimg, new_img_like, resample_img, resample_to_img, smooth_array
+from .image.stream import iter_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -227,37 +228,67 @@ def _post_process_mask(
 # mean volume (streamed for files on disk)
 
 
-def _mean_dtype(img: nib.Nifti1Image) -> np.dtype:
-    """dtype of ``numpy.mean`` over the data nibabel would return for ``img``."""
+_CHUNK_SIZE = 16
+
+
+def _nibabel_dtype(img: nib.Nifti1Image) -> np.dtype:
+    """dtype of ``np.asanyarray(img.dataobj)`` for a file-backed image (not read)."""
     proxy = img.dataobj
-    raw = np.dtype(proxy.dtype)
     if (getattr(proxy, "slope", 1.0), getattr(proxy, "inter", 0.0)) != (1.0, 0.0):
         return np.dtype(np.float64)  # nibabel scales into float64
-    if raw.kind == "f":
-        return raw
-    return np.dtype(np.float64)
+    return np.dtype(proxy.dtype)
+
+
+def _float32_is_exact(img: nib.Nifti1Image) -> bool:
+    """True when float32 holds the file's values exactly (float32, or <= 16-bit ints)."""
+    dtype = _nibabel_dtype(img)
+    return dtype == np.float32 or (dtype.kind in "iub" and dtype.itemsize <= 2)
+
+
+def _iter_rows(img: nib.Nifti1Image, chunk_size: int = _CHUNK_SIZE):
+    """Read a 4D file front to back: ``(start, rows)`` per chunk of volumes.
+
+    ``rows`` has shape (n_volumes_in_chunk, X*Y*Z), one volume per row in
+    Fortran (on-disk) voxel order. Files whose values float32 holds exactly
+    go through :func:`regionkit.image.stream.iter_blocks` (CRC-checked, ISA-L
+    when available) and give float32 rows; other files (scaled integers,
+    float64, 32-bit integers) are read through one persistent nibabel file
+    handle, slice after slice, and give exactly the values (and dtype)
+    nibabel gives for the whole array.
+    """
+    if _float32_is_exact(img):
+        yield from iter_blocks(img, chunk_size=chunk_size)
+        return
+    reopened = nib.load(img.get_filename(), keep_file_open=True)
+    proxy = reopened.dataobj if reopened.shape == img.shape else img.dataobj
+    n_volumes = img.shape[3]
+    try:
+        for start in range(0, n_volumes, chunk_size):
+            chunk = np.asanyarray(proxy[..., start : start + chunk_size])
+            yield start, chunk.reshape(-1, chunk.shape[-1], order="F").T
+    finally:
+        opener = getattr(proxy, "_opener", None)
+        if opener is not None:
+            opener.close_if_mine()
 
 
 def _stream_mean(img: nib.Nifti1Image) -> np.ndarray:
     """Mean over time of a 4D file, reading it front to back in chunks.
 
     Volumes are added one after the other into an accumulator of the dtype
-    numpy's ``mean`` would use on the loaded array (float32 for float32 data,
-    float64 otherwise): on a Fortran-ordered array, which is what nibabel
-    returns for a file, numpy adds the volumes in the same order, so the
-    result is the same to the last bit for float32 and integer files.
+    numpy's ``mean`` uses on the array nibabel would load (float32 for
+    float32 data, float64 otherwise). On a Fortran-ordered array, which is
+    what nibabel returns for a file, numpy adds the volumes in that same
+    order, so the mean is the same to the last bit as nilearn's.
     """
-    from regionkit.image.stream import iter_blocks
-
-    shape = img.shape[:3]
-    n_volumes = img.shape[3]
-    acc_dtype = _mean_dtype(img)
-    total = np.zeros(int(np.prod(shape)), dtype=acc_dtype)
-    for _, block in iter_blocks(img, chunk_size=16):
-        for row in block:
+    data_dtype = _nibabel_dtype(img)
+    acc_dtype = data_dtype if data_dtype.kind == "f" else np.dtype(np.float64)
+    total = np.zeros(int(np.prod(img.shape[:3])), dtype=acc_dtype)
+    for _, rows in _iter_rows(img):
+        for row in rows:
             total += row
-    total /= n_volumes
-    return total.reshape(shape, order="F")
+    total /= img.shape[3]
+    return total.reshape(img.shape[:3], order="F")
 
 
 def _mean_volume(imgs: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -271,10 +302,7 @@ def _mean_volume(imgs: Any) -> tuple[np.ndarray, np.ndarray]:
     if len(img.shape) == 3:
         return np.array(_voxels(img), copy=True), img.affine
     if _proxy_file(img) and img.shape[3] > 1:
-        try:
-            return _stream_mean(img), img.affine
-        except ImportError:  # streaming reader not available: load the run
-            logger.debug("regionkit.image.stream unavailable; loading the whole run")
+        return _stream_mean(img), img.affine
     return _voxels(img).mean(axis=-1), img.affine
 
 
@@ -884,11 +912,8 @@ def apply_mask(
     if smoothing_fwhm is not None:
         ensure_finite = True
 
-    if _stream_is_exact(img):
-        try:
-            return _apply_mask_streamed(img, mask, dtype, smoothing_fwhm, ensure_finite)
-        except ImportError:  # streaming reader not available: load the run
-            logger.debug("regionkit.image.stream unavailable; loading the whole run")
+    if len(img.shape) == 4 and _proxy_file(img):
+        return _apply_mask_streamed(img, mask, dtype, smoothing_fwhm, ensure_finite)
     data = _voxels(img)
     out_dtype = _output_dtype(dtype, data.dtype)
     if smoothing_fwhm is not None:
@@ -909,21 +934,6 @@ def _smoothing_dtype(out_dtype: np.dtype) -> np.dtype:
     return out_dtype if out_dtype.kind == "f" else np.dtype(np.float32)
 
 
-def _stream_is_exact(img: nib.Nifti1Image) -> bool:
-    """True for a 4D file whose float32 stream equals what nibabel returns.
-
-    That is unscaled float32 data, or unscaled integers that float32 holds
-    exactly (8 and 16 bits); other files are loaded whole, as nilearn does.
-    """
-    if len(img.shape) != 4 or not _proxy_file(img):
-        return False
-    proxy = img.dataobj
-    if (getattr(proxy, "slope", 1.0), getattr(proxy, "inter", 0.0)) != (1.0, 0.0):
-        return False
-    raw = np.dtype(proxy.dtype)
-    return raw == np.float32 or (raw.kind in "iub" and raw.itemsize <= 2)
-
-
 def _apply_mask_streamed(
     img: nib.Nifti1Image,
     mask: np.ndarray,
@@ -932,18 +942,16 @@ def _apply_mask_streamed(
     ensure_finite: bool,
 ) -> np.ndarray:
     """apply_mask for a 4D file, reading chunks of volumes front to back."""
-    from regionkit.image.stream import iter_blocks
-
     shape = img.shape[:3]
     n_volumes = img.shape[3]
-    out_dtype = _output_dtype(dtype, np.dtype(img.dataobj.dtype))
+    out_dtype = _output_dtype(dtype, _nibabel_dtype(img))
     flat_voxels = np.ravel_multi_index(np.nonzero(mask), shape, order="F")
     masked = np.empty((n_volumes, len(flat_voxels)), dtype=out_dtype)
     n_bad = 0
     # voxels that held a non-finite value: all of the volume when smoothing
     # (they spread into neighbours), only the mask's otherwise
     bad_voxels = np.zeros(shape if smoothing_fwhm is not None else len(flat_voxels), dtype=bool)
-    for start, block in iter_blocks(img, chunk_size=16):
+    for start, block in _iter_rows(img):
         n = block.shape[0]
         if smoothing_fwhm is not None:
             # (n, X*Y*Z) rows in Fortran order -> (X, Y, Z, n) volumes

@@ -95,6 +95,26 @@ def _call_both(ours, theirs, *args, **kwargs):
     return ours_out, theirs_out, ours_empty, theirs_empty
 
 
+STORAGE = ["float32", "int16", "scaled-int16", "float64", "int32"]
+
+
+def _save(data, affine, storage, path):
+    """Write ``data`` as ``storage``: the streamed (float32-exact) and nibabel-read kinds."""
+    if storage == "float32":
+        img = nib.Nifti1Image(data, affine)
+    elif storage == "int16":
+        img = nib.Nifti1Image(np.round(data * 10).astype(np.int16), affine)
+    elif storage == "scaled-int16":
+        img = nib.Nifti1Image(np.round(data * 10).astype(np.int16), affine)
+        img.header.set_slope_inter(0.1, 1.5)
+    elif storage == "float64":
+        img = nib.Nifti1Image(data.astype(np.float64) / 3, affine)
+    else:
+        img = nib.Nifti1Image(np.round(data * 1000).astype(np.int32), affine)
+    nib.save(img, path)
+    return str(path)
+
+
 def assert_same_mask(ours, theirs):
     assert ours.shape == theirs.shape
     np.testing.assert_allclose(ours.affine, theirs.affine, rtol=1e-12, atol=1e-10)
@@ -145,16 +165,23 @@ def test_epi_mask_resampled_to_target_grid(data, affine, scale):
 
 
 @settings(max_examples=10)
-@given(data=epi_arrays(allow_3d=False, max_volumes=20), integer=st.booleans(), affine=affines())
-def test_epi_mask_from_file_is_streamed_and_identical(tmp_path_factory, data, integer, affine):
-    path = tmp_path_factory.mktemp("epi") / "run.nii.gz"
-    stored = np.round(data * 10).astype(np.int16) if integer else data
-    nib.save(nib.Nifti1Image(stored, affine), path)
-    ours, theirs, ours_empty, theirs_empty = _call_both(
-        masking.compute_epi_mask, nm.compute_epi_mask, str(path)
-    )
-    assert_same_mask(ours, theirs)
-    assert ours_empty == theirs_empty
+@given(
+    data=epi_arrays(allow_3d=False, max_volumes=20),
+    storage=st.sampled_from(STORAGE),
+    extension=st.sampled_from([".nii.gz", ".nii"]),
+    affine=affines(),
+)
+def test_masks_from_files_are_streamed_and_identical(
+    tmp_path_factory, data, storage, extension, affine
+):
+    path = _save(data, affine, storage, tmp_path_factory.mktemp("epi") / f"run{extension}")
+    for ours_fn, theirs_fn in [
+        (masking.compute_epi_mask, nm.compute_epi_mask),
+        (masking.compute_background_mask, nm.compute_background_mask),
+    ]:
+        ours, theirs, ours_empty, theirs_empty = _call_both(ours_fn, theirs_fn, path)
+        assert_same_mask(ours, theirs)
+        assert ours_empty == theirs_empty
 
 
 @settings(max_examples=10)
@@ -336,24 +363,20 @@ def test_apply_mask_and_unmask(data, affine, density, fwhm, dtype, seed):
 @settings(max_examples=10)
 @given(
     data=epi_arrays(allow_3d=False, max_volumes=40),
-    integer=st.booleans(),
+    storage=st.sampled_from(STORAGE),
     fwhm=st.sampled_from([None, 4.0]),
 )
-def test_apply_mask_from_file_is_streamed_and_identical(tmp_path_factory, data, integer, fwhm):
-    path = tmp_path_factory.mktemp("apply") / "run.nii.gz"
-    stored = np.round(data * 10).astype(np.int16) if integer else data
+def test_apply_mask_from_file_is_streamed_and_identical(tmp_path_factory, data, storage, fwhm):
     affine = np.diag([2.0, 2.5, 3.0, 1.0])
-    nib.save(nib.Nifti1Image(stored, affine), path)
+    path = _save(data, affine, storage, tmp_path_factory.mktemp("apply") / "run.nii.gz")
     mask_voxels = np.zeros(data.shape[:3], dtype=np.uint8)
     mask_voxels[2:-2, 1:-1, 3:-2] = 1
     mask = nib.Nifti1Image(mask_voxels, affine)
-    ours = masking.apply_mask(str(path), mask, smoothing_fwhm=fwhm)
-    theirs = nm.apply_mask(str(path), mask, smoothing_fwhm=fwhm)
-    assert ours.dtype == theirs.dtype == np.float32
-    if fwhm is None:
-        np.testing.assert_array_equal(ours, theirs)
-    else:
-        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-5)
+    ours = masking.apply_mask(path, mask, smoothing_fwhm=fwhm)
+    theirs = nm.apply_mask(path, mask, smoothing_fwhm=fwhm)
+    assert ours.dtype == theirs.dtype
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, theirs)
 
 
 # ---------------------------------------------------------------------------
