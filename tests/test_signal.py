@@ -439,3 +439,27 @@ def test_whitespace_confounds_file_without_header(signals, confounds, tmp_path):
     np.testing.assert_allclose(
         clean(signals, confounds=str(path)), clean(signals, confounds=confounds)
     )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"low_pass": 0.1, "high_pass": 0.01},
+        {"standardize": "psc", "high_pass": 0.01, "runs": np.repeat([0, 1], 100)},
+    ],
+)
+def test_voxel_sized_input_needs_one_output_plus_small_blocks(rng, options):
+    """(200, 40000) float32: peak allocation = output + a few 8 MiB blocks."""
+    import tracemalloc
+
+    signals = rng.standard_normal((200, 40000), dtype=np.float32)
+    confounds = rng.standard_normal((200, 24))
+    tracemalloc.start()
+    try:
+        out = clean(signals, confounds=confounds, t_r=2.0, **options)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.dtype == np.float32
+    # a full float64 copy of the input alone would be 64 MB
+    assert peak < out.nbytes + 56e6, f"peak {peak / 1e6:.0f} MB, output {out.nbytes / 1e6:.0f} MB"
