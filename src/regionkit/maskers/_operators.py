@@ -174,7 +174,8 @@ def select_sphere_voxels(
             first_unbounded[hits_unbounded[0]] = True
 
         selected = allowed & (in_ball | is_nearest | first_truncated)
-        geometric = in_ball | is_nearest | first_unbounded
+        # the geometric sphere keeps the rule-3 voxel actually used, if any
+        geometric = in_ball | is_nearest | (first_truncated if hits.size else first_unbounded)
         unbounded.append(int(geometric.sum()))
         in_fov.append(int((geometric & inside).sum()))
         ijk = candidates[selected]
