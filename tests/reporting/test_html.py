@@ -203,3 +203,26 @@ def test_open_in_browser_saves_then_opens(report, tmp_path, monkeypatch):
 def test_repr_names_title_and_size(report):
     assert repr(report) == f"<HTMLReport {report.title!r}: {len(report.html)} characters>"
     assert html.unescape(escape(report.title)) == report.title
+
+
+def test_public_api_covers_nilearns_report():
+    from nilearn.reporting import HTMLReport as NilearnReport
+
+    theirs = NilearnReport(head_tpl=__import__("string").Template("$body"), body="<p>x</p>")
+    ours = HTMLReport("<p>x</p>", "x")
+    public = {n for n in dir(theirs) if not n.startswith("_") and n != "head_tpl"}
+    assert public <= {n for n in dir(ours) if not n.startswith("_")}
+    assert (ours.width, ours.height) == (theirs.width, theirs.height) == (800, 800)
+    assert str(ours) == str(theirs) == "<p>x</p>"
+    assert ours._repr_html_() == theirs._repr_html_()
+
+
+def test_reporting_is_lazy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, regionkit; assert 'regionkit.reporting' not in sys.modules;"
+        "import regionkit.reporting; assert 'matplotlib' not in sys.modules, 'matplotlib'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
