@@ -1,6 +1,6 @@
 """Deterministic generator of realistic benchmark data.
 
-Writes, into ``benchmarks/data/`` by default:
+Writes, into ``benchmarks/data/<mni2mm|quick>-<n_volumes>/`` by default:
 
 - ``sub-01_task-rest_space-MNI152NLin6Asym_res-2_desc-preproc_bold.nii.gz``: a 4D
   float32 run on the MNI152 2 mm grid (91 x 109 x 91, affine diag(-2, 2, 2) with
@@ -32,6 +32,7 @@ import argparse
 import gzip
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -182,15 +183,29 @@ def _header(shape, affine, dtype):
     return header
 
 
+def default_dir(n_volumes: int = 300, quick: bool = False) -> Path:
+    """``benchmarks/data/<grid>-<n_volumes>``: one folder per configuration.
+
+    Separate folders mean a ``--quick`` run never overwrites the full data that
+    another benchmark may be reading.
+    """
+    return DEFAULT_DIR / f"{'quick' if quick else 'mni2mm'}-{n_volumes}"
+
+
 def _write_gzip_nifti(path: Path, header, volumes) -> None:
-    """Write header then each volume (Fortran order) through gzip level 1, mtime 0."""
+    """Write header then each volume (Fortran order) through gzip level 1, mtime 0.
+
+    The file appears under its name only once complete (written aside, renamed).
+    """
     header_bytes = header.binaryblock + b"\x00\x00\x00\x00"
-    with open(path, "wb") as raw, gzip.GzipFile(
+    partial = path.with_name(path.name + f".partial-{os.getpid()}")
+    with open(partial, "wb") as raw, gzip.GzipFile(
         filename="", mode="wb", compresslevel=1, fileobj=raw, mtime=0
     ) as stream:
         stream.write(header_bytes)
         for volume in volumes:
             stream.write(np.asarray(volume, dtype=header.get_data_dtype()).tobytes("F"))
+    os.replace(partial, path)
 
 
 def generate(out_dir: Path, n_volumes: int = 300, quick: bool = False, force=False):
@@ -284,7 +299,8 @@ def generate(out_dir: Path, n_volumes: int = 300, quick: bool = False, force=Fal
 def main(argv=None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--out-dir", type=Path, default=None,
+                        help="default: benchmarks/data/<mni2mm|quick>-<n_volumes>")
     parser.add_argument("--n-volumes", type=int, default=None,
                         help="volumes in the run (default 300, or 20 with --quick)")
     parser.add_argument("--quick", action="store_true",
@@ -293,7 +309,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     n_volumes = args.n_volumes or (20 if args.quick else 300)
-    manifest = generate(args.out_dir, n_volumes=n_volumes, quick=args.quick,
+    out_dir = args.out_dir or default_dir(n_volumes, args.quick)
+    manifest = generate(out_dir, n_volumes=n_volumes, quick=args.quick,
                         force=args.force)
     sys.stdout.write(json.dumps(manifest, indent=2) + "\n")
     return 0

@@ -327,7 +327,8 @@ def main(argv=None) -> int:
     parser.add_argument("-k", dest="patterns", action="append", default=[],
                         help="run cases whose name contains this (repeatable)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data-dir", type=Path, default=generate_data.DEFAULT_DIR)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="default: benchmarks/data/<mni2mm|quick>-<n_volumes>")
     parser.add_argument("--n-volumes", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="tiny data (smoke run)")
     parser.add_argument("--out-dir", type=Path, default=RESULTS_DIR)
@@ -348,9 +349,9 @@ def main(argv=None) -> int:
         for name, c in cases.items():
             sys.stdout.write(f"{name:28s} {c.library:10s} {c.description}\n")
         return 0
-    manifest = generate_data.generate(
-        args.data_dir, n_volumes=20 if args.quick else args.n_volumes, quick=args.quick
-    )
+    n_volumes = 20 if args.quick else args.n_volumes
+    data_dir = args.data_dir or generate_data.default_dir(n_volumes, args.quick)
+    manifest = generate_data.generate(data_dir, n_volumes=n_volumes, quick=args.quick)
     data = dict(manifest["files"])
     env = child_env(args.blas_env)
     blas_seen = []
