@@ -208,10 +208,12 @@ def test_concat_imgs_float32_and_errors(img_4d, img_3d):
         concat_imgs([])
 
 
-def test_mean_img_matches_numpy(img_4d):
-    np.testing.assert_allclose(
-        mean_img(img_4d).get_fdata(), np.asarray(img_4d.dataobj).mean(axis=-1), rtol=1e-6
-    )
+def test_mean_img_matches_numpy(img_4d, nii_gz_4d):
+    expected = np.asarray(img_4d.dataobj).astype(np.float64).mean(axis=-1)
+    for source in (img_4d, nii_gz_4d):  # in memory, and streamed from the .nii.gz
+        out = mean_img(source)
+        assert out.dataobj.dtype == np.float32
+        np.testing.assert_allclose(out.get_fdata(), expected, rtol=1e-6, atol=1e-7)
 
 
 def test_math_img_and_errors(img_4d, img_3d):

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "property"))
-from strategies import affines, images_3d, images_4d, oblique_affines  # noqa: E402
+from strategies import affines, images_3d, images_4d  # noqa: E402
 
 import regionkit.image as ri  # noqa: E402
 from regionkit import RegionkitWarning  # noqa: E402

@@ -332,6 +332,36 @@ def _read_dtype(img: SpatialImage) -> np.dtype:
     return np.dtype(getattr(dataobj, "dtype", img.get_data_dtype()))
 
 
+def _iter_volumes(img: nib.Nifti1Image, chunk_size: int = 16) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(t, volume)`` for each 3D volume of a 4D image, reading lean.
+
+    In-memory data gives views; an uncompressed file is read one volume at a
+    time through nibabel's proxy; a gzipped float file is decoded once, front
+    to back, by :func:`regionkit.image.stream.iter_blocks` (``chunk_size``
+    volumes at a time) instead of being loaded whole. Volumes have the dtype
+    :func:`_read` would give.
+    """
+    dataobj = img._data_cache if img._data_cache is not None else img.dataobj
+    shape = img.shape[:3]
+    if isinstance(dataobj, np.ndarray) or not nib.is_proxy(dataobj):
+        data = np.asarray(dataobj)
+        for t in range(img.shape[3]):
+            yield t, data[..., t]
+        return
+    dtype = _read_dtype(img)
+    filename = img.get_filename()
+    if filename and str(filename).endswith(".gz") and dtype == np.float32:
+        from .stream import iter_blocks
+
+        for start, block in iter_blocks(img, chunk_size=chunk_size):
+            for offset, row in enumerate(block):
+                yield start + offset, row.reshape(shape, order="F")
+        return
+    for t in range(img.shape[3]):
+        volume = np.asarray(dataobj[..., t])
+        yield t, volume if volume.dtype == dtype else volume.astype(dtype)
+
+
 def get_data(img: Any) -> np.ndarray:
     """Return the voxel data of an image-like input (native dtype, not cached).
 
@@ -612,13 +642,22 @@ def concat_imgs(
 
 
 def _mean_data(img: nib.Nifti1Image) -> np.ndarray:
-    """Mean over time (3D copy for 3D images); volume by volume for proxies."""
+    """Mean over time (a copy for 3D images), accumulated volume by volume.
+
+    The sum is kept in float64; the mean is float32 unless the data are
+    float64 or 64-bit integers.
+    """
     if len(img.shape) == 3:
         return np.array(_read(img), copy=True)
     if len(img.shape) != 4:
         raise DimensionError(f"imgs must be 3D or 4D images; got shape {img.shape}.")
-    data = _read(img)
-    return data.mean(axis=-1)
+    dtype = _read_dtype(img)
+    out_dtype = np.float64 if dtype.itemsize == 8 else np.float32
+    total = np.zeros(img.shape[:3], dtype=np.float64)
+    for _, volume in _iter_volumes(img):
+        total += volume
+    total /= img.shape[3]
+    return total.astype(out_dtype)
 
 
 def mean_img(

@@ -17,7 +17,7 @@ from scipy import linalg, ndimage
 
 from .._validation import Options, check_parameter
 from .._warnings import NonFiniteDataWarning, RegionkitWarning
-from ._niimg import _read, _read_dtype, check_niimg, new_img_like
+from ._niimg import _iter_volumes, _read, _read_dtype, check_niimg, new_img_like
 
 logger = logging.getLogger(__name__)
 
@@ -150,20 +150,16 @@ def _is_binary(data: np.ndarray) -> bool:
 
 def _volumes(img: nib.Nifti1Image):
     """Yield (index tuple, 3D array) for each volume, reading lean from disk."""
-    extra = img.shape[3:]
-    dataobj = img._data_cache if img._data_cache is not None else img.dataobj
-    per_volume = nib.is_proxy(dataobj) and not str(img.get_filename() or "").endswith(".gz")
-    data = None if per_volume or isinstance(dataobj, np.ndarray) else _read(img)
-    if isinstance(dataobj, np.ndarray):
-        data = dataobj
-    for ind in np.ndindex(*extra):
-        if data is not None:
-            yield ind, data[(slice(None),) * 3 + ind]
-        else:
-            vol = np.asarray(dataobj[(slice(None),) * 3 + ind])
-            if vol.dtype != _read_dtype(img):
-                vol = vol.astype(_read_dtype(img))
-            yield ind, vol
+    if len(img.shape) == 3:
+        yield (), _read(img)
+        return
+    if len(img.shape) == 4:
+        for t, volume in _iter_volumes(img):
+            yield (t,), volume
+        return
+    data = _read(img)
+    for ind in np.ndindex(*img.shape[3:]):
+        yield ind, data[(slice(None),) * 3 + ind]
 
 
 def resample_img(
