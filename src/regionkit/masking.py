@@ -161,6 +161,12 @@ def load_mask_img(
     TypeError
         ``mask_img`` is not a 3D image.
     """
+    mask, img = _load_mask(mask_img, allow_empty, name)
+    return mask, img.affine
+
+
+def _load_mask(mask_img: Any, allow_empty: bool, name: str) -> tuple[np.ndarray, nib.Nifti1Image]:
+    """:func:`load_mask_img`, also returning the checked image."""
     img = check_niimg(mask_img, ensure_ndim=3, name=name)
     voxels = _voxels(img)
     if voxels.dtype.kind == "f":
@@ -189,7 +195,7 @@ def load_mask_img(
             f"{name} must be binary (0 and one other value); got {len(values)} "
             f"distinct values {shown}{more} ({name}={_describe(mask_img)})."
         )
-    return voxels.astype(bool), img.affine
+    return voxels.astype(bool), img
 
 
 def _largest_connected_component(mask: np.ndarray) -> np.ndarray:
@@ -348,7 +354,9 @@ def _check_cutoffs(owner: str, lower_cutoff: Any, upper_cutoff: Any) -> None:
         )
 
 
-def _epi_threshold(mean: np.ndarray, lower_cutoff: float, upper_cutoff: float, exclude_zeros: bool) -> float:
+def _epi_threshold(
+    mean: np.ndarray, lower_cutoff: float, upper_cutoff: float, exclude_zeros: bool
+) -> float:
     """Middle of the widest gap between consecutive sorted intensities.
 
     Only gaps between the ``lower_cutoff`` and ``upper_cutoff`` fractions of
@@ -814,7 +822,10 @@ def intersect_masks(
     if bad:
         raise TypeError("mask_imgs must hold 3D images or paths; " + ", ".join(bad) + ".")
     threshold = min(threshold, 1 - 1.0e-7)
-    imgs = [check_niimg(item, ensure_ndim=3, name=f"mask_imgs[{i}]") for i, item in enumerate(mask_imgs)]
+    imgs = [
+        check_niimg(item, ensure_ndim=3, name=f"mask_imgs[{i}]")
+        for i, item in enumerate(mask_imgs)
+    ]
     _check_same_fov(imgs, "mask_imgs")
     counts = np.zeros(imgs[0].shape[:3], dtype=np.int64)
     for i, img in enumerate(imgs):
@@ -1023,7 +1034,7 @@ def unmask(X: Any, mask_img: Any, order: str = "F") -> nib.Nifti1Image | list[ni
     if isinstance(X, list) and X and not isinstance(X[0], numbers.Number):
         return [unmask(item, mask_img, order=order) for item in X]
     X = np.asanyarray(X)
-    mask, affine = load_mask_img(mask_img, name="mask_img")
+    mask, mask_checked = _load_mask(mask_img, allow_empty=False, name="mask_img")
     n_voxels = int(mask.sum())
     if X.ndim == 2:
         if X.shape[1] != n_voxels:
@@ -1043,4 +1054,4 @@ def unmask(X: Any, mask_img: Any, order: str = "F") -> nib.Nifti1Image | list[ni
         data[mask] = X
     else:
         raise TypeError(f"X must be a 1D or 2D array; got shape {X.shape}.")
-    return new_img_like(check_niimg(mask_img, ensure_ndim=3, name="mask_img"), data, affine, copy_header=False)
+    return new_img_like(mask_checked, data, mask_checked.affine, copy_header=False)
