@@ -140,6 +140,13 @@ def test_cleaning_grid(params):
     _assert_same(_run_ours(img, **params), _run_nilearn(img, **params))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_output_dtype_follows_float_image_like_nilearn(dtype):
+    img = _bold(22, dtype=dtype)
+    ours, theirs = _run_ours(img, radius=4.0), _run_nilearn(img, radius=4.0)
+    assert ours.dtype == theirs.dtype == dtype
+
+
 def test_float32_means_closer_to_float64_truth_than_nilearn():
     img = _bold(7)
     img64 = nib.Nifti1Image(np.asarray(img.dataobj, dtype=np.float64), img.affine)

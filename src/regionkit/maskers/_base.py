@@ -439,11 +439,12 @@ class BaseMasker(TransformerMixin, BaseEstimator):
             )
         n_volumes = img.shape[3] if input_ndim == 4 else 1
         confounds = load_confounds_for_clean(confounds, n_volumes)
-        if self.high_variance_confounds:
-            hv = np.asarray(high_variance_confounds(img), dtype=np.float64)
-            confounds = hv if confounds is None else np.hstack([hv, confounds])
         sample_mask = check_sample_mask(sample_mask, n_volumes)
         plan = self._plan_for_grid(img.shape[:3], img.affine)
+        if self.high_variance_confounds:
+            # reads the whole image (as nilearn does); done after every cheap check
+            hv = np.asarray(high_variance_confounds(img), dtype=np.float64)
+            confounds = hv if confounds is None else np.hstack([hv, confounds])
         return _TransformContext(
             img=img,
             n_volumes=n_volumes,
@@ -484,8 +485,10 @@ class BaseMasker(TransformerMixin, BaseEstimator):
                 self.clean_args_,
             )
         signals = np.asarray(signals)
-        if signals.dtype.kind == "f" and signals.dtype != np.float32 and self.dtype is None:
-            signals = signals.astype(np.float32)
+        if self.dtype is None and signals.dtype.kind == "f":
+            # float64 images keep float64 (as nilearn); everything else float32
+            keep64 = context.source_dtype == np.float64
+            signals = signals.astype(np.float64 if keep64 else np.float32, copy=False)
         if self.dtype is not None:
             if isinstance(self.dtype, str) and self.dtype == "auto":
                 target = np.int32 if context.source_dtype.kind == "i" else np.float32
