@@ -384,3 +384,34 @@ def test_errors_have_nilearn_types(source_imgs, tmp_path):
     with pytest.warns(RegionkitWarning):
         ri.resample_img(nib.Nifti1Image((np.asarray(img3.dataobj) > 0).astype(np.float32), img3.affine),
                         _diag(3.0), (5, 5, 5))
+
+
+def test_integer_and_scaled_files(tmp_path):
+    """Integer files keep their dtype where nilearn does; scaled files are read as float32
+    (nilearn gives float64) with the same numbers."""
+    rng = np.random.default_rng(1)
+    data = rng.integers(-50, 50, (8, 9, 10, 5)).astype(np.int16)
+    int_path = tmp_path / "int.nii.gz"
+    nib.save(nib.Nifti1Image(data, _diag(2.0)), int_path)
+    scaled = nib.Nifti1Image(data, _oblique())
+    scaled.header.set_slope_inter(0.5, 3.0)
+    scaled_path = tmp_path / "scaled.nii.gz"
+    nib.save(scaled, scaled_path)
+    for kwargs in ({"threshold": 10}, {"threshold": "90%", "cluster_threshold": 3}):
+        ours = ri.threshold_img(int_path, **kwargs)
+        assert_same_img(ours, quiet(ni.threshold_img, int_path, copy_header=True, **kwargs), exact=True)
+        assert ours.dataobj.dtype == np.int16
+    for index in ([-1, 2], -2, slice(None, None, 2)):
+        assert_same_img(ri.index_img(int_path, index), ni.index_img(int_path, index), exact=True)
+    for dtype in ("auto", np.float32, None):
+        ours, theirs = ri.load_img(int_path, dtype=dtype), ni.load_img(int_path, dtype=dtype)
+        assert ours.dataobj.dtype == np.asarray(theirs.dataobj).dtype
+    for path in (int_path, scaled_path):
+        assert_same_img(ri.mean_img(path), quiet(ni.mean_img, path, copy_header=True))
+        assert_same_img(ri.smooth_img(path, 4.0), ni.smooth_img(path, 4.0))
+        assert_same_img(
+            ri.resample_img(path, np.diag([3.0, 3.0, 3.0]), interpolation="linear"),
+            quiet(ni.resample_img, path, np.diag([3.0, 3.0, 3.0]), interpolation="linear",
+                  force_resample=True, copy_header=True),
+        )
+    assert ri.smooth_img(scaled_path, 4.0).dataobj.dtype == np.float32
