@@ -153,7 +153,8 @@ def _index_bids(
     ):
         stripped = _strip(values, prefix)
         if stripped:
-            query[key] = stripped
+            # pybids stores run as an integer
+            query[key] = [int(v) if key == "run" and v.isdigit() else v for v in stripped]
     files = sorted(layout.get(**query))
     logger.info("pybids found %d runs in %s", len(files), root)
     return [Run(Path(f), root, dict(_name_pairs(Path(f).name))) for f in files]
