@@ -16,6 +16,9 @@ import pytest
 
 from regionkit.reporting import make_report
 
+# one worker runs every browser test: Chromium starts once per test run
+pytestmark = pytest.mark.xdist_group("browser")
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -185,3 +188,15 @@ def test_iframe_and_unfitted_report_render(browser, tmp_path):
         assert errors == []
     finally:
         page.close()
+
+
+def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="browser tests must run in CI: no chromium"):
+        _unavailable("no chromium")
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        _unavailable("no chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _unavailable("no chromium")
