@@ -297,12 +297,12 @@ def _stream_mean(img: nib.Nifti1Image) -> np.ndarray:
     return total.reshape(img.shape[:3], order="F")
 
 
-def _mean_volume(imgs: Any) -> tuple[np.ndarray, np.ndarray]:
+def _mean_volume(imgs: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Mean over time (a copy for 3D) and affine of a 3D or 4D image-like."""
-    img = check_niimg(imgs, name="imgs")
+    img = check_niimg(imgs, name=name)
     if len(img.shape) not in (3, 4):
         raise ValueError(
-            f"imgs must be a 3D or 4D image; got a {len(img.shape)}D image of shape "
+            f"{name} must be a 3D or 4D image; got a {len(img.shape)}D image of shape "
             f"{img.shape} ({_describe(imgs)})."
         )
     if len(img.shape) == 3:
@@ -313,10 +313,14 @@ def _mean_volume(imgs: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _compute_mean(
-    imgs: Any, target_affine: Any = None, target_shape: Any = None, smooth: float | bool = False
+    imgs: Any,
+    target_affine: Any = None,
+    target_shape: Any = None,
+    smooth: float | bool = False,
+    name: str = "imgs",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean volume, resampled to the target grid, optionally smoothed (fwhm in voxels)."""
-    mean, affine = _mean_volume(imgs)
+    mean, affine = _mean_volume(imgs, name)
     if target_affine is not None or target_shape is not None:
         resampled = resample_img(
             nib.Nifti1Image(mean, affine),
@@ -451,12 +455,13 @@ def compute_epi_mask(
     check_parameter("exclude_zeros", exclude_zeros, _BOOL, owner)
     check_parameter("ensure_finite", ensure_finite, _BOOL, owner)
     _log(verbose, "EPI mask computation")
-
+    img = check_niimg(epi_img, name="epi_img")
     mean, affine = _cached(_compute_mean, memory)(
-        epi_img,
+        img,
         target_affine=target_affine,
         target_shape=target_shape,
         smooth=1 if opening else False,
+        name="epi_img",
     )
     if ensure_finite:
         mean = np.array(mean, copy=True)
@@ -469,7 +474,7 @@ def compute_epi_mask(
         connected,
         "Are you sure that input data are EPI images not detrended?",
     )
-    return new_img_like(epi_img, mask, affine)
+    return new_img_like(img, mask, affine)
 
 
 def _check_images_list(name: str, imgs: Any) -> list:
@@ -608,7 +613,8 @@ def compute_background_mask(
     _log(verbose, "Background mask computation")
     img = check_niimg(data_imgs, name="data_imgs")
     mean, affine = _cached(_compute_mean, memory)(
-        img, target_affine=target_affine, target_shape=target_shape, smooth=False
+        img, target_affine=target_affine, target_shape=target_shape, smooth=False,
+        name="data_imgs",
     )
     border = _border_values(mean, border_size)
     if np.isnan(border).any():
