@@ -110,8 +110,8 @@ def test_mean_operator_is_region_mean(regions, n_volumes, seed):
     values = np.random.default_rng(seed).standard_normal((n_volumes, len(union)))
     operator = mean_operator(positions, len(union))
     assert operator.dtype == np.float32
-    assert operator.shape == (len(regions), len(union))
-    means = (operator @ values.T).T
+    assert operator.shape == (len(union), len(regions))
+    means = values @ operator
     for r, pos in enumerate(positions):
         if len(pos):
             np.testing.assert_allclose(means[:, r], values[:, pos].mean(axis=1), rtol=1e-6, atol=1e-6)

@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._warnings import NonFiniteDataWarning
 from .._validation import Interval, Options, check_parameter, predicate, validate_params
 from ..image import check_niimg, high_variance_confounds
+from ..signal import clean
 from ._extract import ExtractionPlan, extract_signals, warn_nonfinite
 
 logger = logging.getLogger(__name__)
@@ -248,21 +249,6 @@ def check_sample_mask(sample_mask, n_volumes: int) -> np.ndarray | None:
 
 
 def _clean(signals, confounds, sample_mask, params: dict, clean_kwargs: dict):
-    try:
-        from ..signal import clean
-    except ImportError:
-        clean = None
-    if clean is None:
-        # Temporary stand-in until regionkit.signal.clean lands: only the no-op case.
-        if (
-            confounds is not None
-            or params["detrend"]
-            or params["standardize"] not in (False, None)
-            or params["low_pass"] is not None
-            or params["high_pass"] is not None
-        ):
-            raise RuntimeError("regionkit.signal.clean is not available yet")
-        return signals if sample_mask is None else signals[sample_mask]
     return clean(
         signals,
         detrend=params["detrend"],

@@ -250,7 +250,7 @@ def union_positions(region_voxels: list) -> tuple[np.ndarray, list]:
     return union, positions
 
 
-def mean_operator(positions: list, n_selected_voxels: int) -> sparse.csr_matrix:
+def mean_operator(positions: list, n_selected_voxels: int) -> sparse.csc_matrix:
     """Sparse operator averaging each region's voxels.
 
     Parameters
@@ -262,20 +262,21 @@ def mean_operator(positions: list, n_selected_voxels: int) -> sparse.csr_matrix:
 
     Returns
     -------
-    scipy.sparse.csr_matrix of float32, shape (n_regions, n_selected_voxels)
-        Row ``r`` holds ``1 / n_r`` on region ``r``'s voxels, so
-        ``operator @ values.T`` gives the (n_regions, n_volumes) means. An
-        empty region has an all-zero row (its mean is set to NaN elsewhere).
+    scipy.sparse.csc_matrix of float32, shape (n_selected_voxels, n_regions)
+        Column ``r`` holds ``1 / n_r`` on region ``r``'s voxels, so
+        ``values @ operator`` turns gathered (n_volumes, n_selected_voxels)
+        values into (n_volumes, n_regions) means. An empty region has an
+        all-zero column (its mean is set to NaN by the extraction).
     """
     rows = np.concatenate(
+        [np.asarray(p, dtype=np.int64) for p in positions] or [np.empty(0, dtype=np.int64)]
+    )
+    cols = np.concatenate(
         [np.full(len(p), r, dtype=np.int64) for r, p in enumerate(positions)]
         or [np.empty(0, dtype=np.int64)]
     )
-    cols = np.concatenate(
-        [np.asarray(p, dtype=np.int64) for p in positions] or [np.empty(0, dtype=np.int64)]
-    )
     sizes = np.array([len(p) for p in positions], dtype=np.float64)
-    weights = (1.0 / np.maximum(sizes, 1.0))[rows].astype(np.float32)
-    return sparse.csr_matrix(
-        (weights, (rows, cols)), shape=(len(positions), n_selected_voxels), dtype=np.float32
+    weights = (1.0 / np.maximum(sizes, 1.0))[cols].astype(np.float32)
+    return sparse.csc_matrix(
+        (weights, (rows, cols)), shape=(n_selected_voxels, len(positions)), dtype=np.float32
     )

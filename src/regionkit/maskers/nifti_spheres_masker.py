@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["NiftiSpheresMasker", "JuniferNiftiSpheresMasker"]
 
 _NAMED_AGGREGATIONS = {
-    "mean": Aggregation("mean", "mean"),
+    "mean": Aggregation("mean", "linear"),
     "median": Aggregation("median", "callable", np.median),
     "std": Aggregation("std", "callable", np.std),
     "eigenvariate": Aggregation("eigenvariate", "eigenvariate"),
@@ -335,7 +335,7 @@ low_pass, high_pass, t_r
         aggregations = parse_aggregations(self.agg_func)
         operator = (
             mean_operator(positions, len(union))
-            if any(a.kind == "mean" for a in aggregations)
+            if any(a.kind == "linear" for a in aggregations)
             else None
         )
         plan = ExtractionPlan(
