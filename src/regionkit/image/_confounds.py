@@ -60,7 +60,7 @@ def high_variance_confounds(
     check_parameter("n_confounds", n_confounds, [Interval("int", 1, None)], "high_variance_confounds")
     check_parameter("percentile", percentile, [Interval("real", 0, 100, closed="right")], "high_variance_confounds")
     img = check_niimg(imgs, ensure_ndim=4, name="imgs")
-    data = _read(img)
+    mask = None
     if mask_img is not None:
         mask_ref = check_niimg(mask_img, ensure_ndim=3, name="mask_img")
         if not np.allclose(mask_ref.affine, img.affine) or mask_ref.shape[:3] != img.shape[:3]:
@@ -72,15 +72,27 @@ def high_variance_confounds(
         if mask.dtype.kind == "f":
             mask = np.where(np.isfinite(mask), mask, 0)
         values = np.unique(mask)
-        if len(values) > 2 or (len(values) == 2 and 0 not in values) or (len(values) == 1 and values[0] == 0):
-            raise ValueError(f"mask_img must be a binary mask with some non-zero voxels; it holds {values[:5].tolist()}.")
+        if (
+            len(values) > 2
+            or (len(values) == 2 and 0 not in values)
+            or (len(values) == 1 and values[0] == 0)
+        ):
+            raise ValueError(
+                "mask_img must be a binary mask (0 and one other value) with some "
+                f"non-zero voxels; it holds {values[:5].tolist()}."
+            )
         mask = mask != 0
+    data = _read(img)  # every check passed: now read the run
+    if mask is not None:
         dtype = data.dtype if data.dtype.kind == "f" else np.float32
         signals = np.asarray(data[mask], dtype=dtype).T.copy()
         signals[~np.isfinite(signals)] = 0
     else:
-        signals = np.reshape(data, (-1, data.shape[-1])).T
-        signals = signals.astype(signals.dtype if signals.dtype.kind == "f" else (np.float64 if signals.dtype.itemsize == 8 else np.float32), copy=True)
+        if data.dtype.kind == "f":
+            dtype = data.dtype
+        else:
+            dtype = np.float64 if data.dtype.itemsize == 8 else np.float32
+        signals = np.reshape(data, (-1, data.shape[-1])).T.astype(dtype, copy=True)
     if detrend and signals.shape[0] > 1:
         signals = _detrend_linear(signals)
     variance = (signals**2).mean(axis=0)

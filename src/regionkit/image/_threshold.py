@@ -158,6 +158,7 @@ def threshold_img(
     if not isinstance(cluster_threshold, numbers.Real) or cluster_threshold < 0:
         raise ValueError(f"cluster_threshold must be a number >= 0; got {cluster_threshold!r}.")
     img = check_niimg(img, name="img")
+    mask = _load_mask(mask_img, img) if mask_img is not None else None
     data = np.array(_read(img), copy=True)
     if data.dtype.kind == "f":
         non_finite = ~np.isfinite(data)
@@ -170,8 +171,7 @@ def threshold_img(
             )
             data[non_finite] = 0
     values_for_cutoff = data
-    if mask_img is not None:
-        mask = _load_mask(mask_img, img)
+    if mask is not None:
         values_for_cutoff = data[mask]
         data[~mask] = 0
     cutoff = _cutoff(value, percentile, values_for_cutoff, two_sided)
