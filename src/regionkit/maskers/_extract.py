@@ -52,6 +52,9 @@ class Aggregation:
     kind : {"linear", "eigenvariate", "callable"}
         ``"linear"``: ``values @ plan.operator`` (the sparse mean of spheres and
         labels, or a maps masker's least-squares projection).
+        ``"block"``: ``func(values)`` called once per chunk on the gathered
+        (n_volumes, n_selected_voxels) float32 values, returning
+        (n_volumes, n_regions).
     func : callable or None
         For ``"callable"``: called as ``func(values, axis=1)`` on a region's
         (n_volumes, n_voxels) array, must return (n_volumes,).
@@ -167,6 +170,10 @@ class _Accumulator:
             elif agg.kind == "callable":
                 for r in self.non_empty:
                     target[:, r] = agg.func(values[:, plan.positions[r]], axis=1)
+            elif agg.kind == "block":
+                # one call per chunk on all gathered voxels (labels strategies,
+                # factorised maps projection); func handles empty regions itself
+                target[:] = agg.func(values)
 
     def feed(self, start, block):
         plan = self.plan
