@@ -365,3 +365,16 @@ def test_not_a_nifti_names_the_argument(tmp_path, mask_img):
         masking.apply_mask(text, mask_img)
     with pytest.raises(ValueError, match="epi_img must be a NIfTI image; cannot read"):
         masking.compute_epi_mask(text)
+
+
+def test_glob_of_3d_files_is_one_run(tmp_path, epi_data):
+    for t in range(4):
+        nib.save(nib.Nifti1Image(epi_data[..., t], AFFINE), tmp_path / f"vol{t}.nii")
+    paths = [str(tmp_path / f"vol{t}.nii") for t in range(4)]
+    # nilearn accepts the glob for the mean but fails to build its output image
+    ours = masking.compute_epi_mask(str(tmp_path / "vol*.nii"))
+    theirs = nm.compute_epi_mask(paths)
+    np.testing.assert_array_equal(_voxels(ours), _voxels(theirs))
+    np.testing.assert_array_equal(
+        masking.apply_mask(paths, theirs), nm.apply_mask(paths, theirs)
+    )
