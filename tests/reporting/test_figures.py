@@ -189,9 +189,14 @@ def test_map_statistics_peaks_and_support(rng):
     maps[4, 0, 1, 1], maps[0, 0, 0, 1] = -3.0, 0.5
     mask = np.ones((6, 5, 4), np.int8)
     mask[4] = 0
-    n_voxels, peaks, peak_values, n_in_mask = map_statistics(maps, np.eye(4), mask)
+    n_voxels, peaks, peak_values, n_in_mask, strongest = map_statistics(
+        maps, np.eye(4), mask, chunk_voxels=7
+    )
     assert n_voxels.tolist() == [2, 2, 0]
     assert peaks[0].tolist() == [1.0, 2.0, 3.0] and peaks[1].tolist() == [4.0, 0.0, 1.0]
     assert np.isnan(peaks[2]).all()
     assert peak_values[:2].tolist() == [2.0, -3.0]
     assert n_in_mask.tolist() == [2, 1, 0]
+    expected = np.where((maps != 0).any(axis=3), np.abs(maps).argmax(axis=3) + 1, 0)
+    np.testing.assert_array_equal(strongest, expected)
+    assert strongest[4, 0, 1] == 2 and strongest[1, 2, 3] == 1 and strongest.sum() == 1 + 1 + 2 + 2

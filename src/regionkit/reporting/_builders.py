@@ -439,7 +439,7 @@ def _report_maps(
         maps = maps[..., None]
     n_maps = maps.shape[3]
     mask = _mask_on_grid(getattr(estimator, "mask_img_", None), maps.shape, affine)
-    n_voxels, peaks, peak_values, n_in_mask = map_statistics(maps, affine, mask)
+    n_voxels, peaks, peak_values, n_in_mask, strongest = map_statistics(maps, affine, mask)
     coverage = _coverage(n_in_mask, n_voxels)
     status = _status(n_in_mask, coverage)
     n_empty, n_clipped = _status_counts(status)
@@ -480,8 +480,6 @@ def _report_maps(
         ),
     )
     # overview: every voxel coloured by the map strongest there
-    strongest = np.abs(maps).argmax(axis=3).astype(np.int32) + 1
-    strongest[~(maps != 0).any(axis=3)] = 0
     values = np.arange(1, n_maps + 1)
     overview = LabelLayer(strongest, affine, values, label_colors(n_maps), alpha=0.7)
     content.figures.append(

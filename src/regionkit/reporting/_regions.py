@@ -137,9 +137,15 @@ def label_statistics(
 
 
 def map_statistics(
-    maps: np.ndarray, affine: np.ndarray, mask: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    maps: np.ndarray,
+    affine: np.ndarray,
+    mask: np.ndarray | None = None,
+    chunk_voxels: int = 32768,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Support size, peak and in-mask support of each map of a 4D image.
+
+    One pass over the voxels in chunks (``chunk_voxels`` rows of the
+    C-ordered ``(n_voxels, n_maps)`` view), so no 4D temporary is made.
 
     Parameters
     ----------
@@ -149,6 +155,8 @@ def map_statistics(
         Voxel-to-world transform.
     mask : ndarray of shape (X, Y, Z) or None, default=None
         Mask on the same grid; None keeps every voxel.
+    chunk_voxels : int, default=32768
+        Voxels handled at once.
 
     Returns
     -------
@@ -161,18 +169,40 @@ def map_statistics(
         The value at the peak.
     n_voxels_in_mask : ndarray of shape (n_maps,)
         Nonzero voxels of each map inside ``mask``.
+    strongest : ndarray of shape (X, Y, Z), int32
+        1 + the map with the largest absolute value at each voxel; 0 where
+        every map is zero.
     """
     n_maps = maps.shape[3]
     flat = maps.reshape(-1, n_maps)
-    nonzero = flat != 0
-    n_voxels = nonzero.sum(axis=0)
-    peak_index = np.abs(flat).argmax(axis=0)
-    peak_values = flat[peak_index, np.arange(n_maps)]
-    ijk = np.column_stack(np.unravel_index(peak_index, maps.shape[:3]))
+    keep = None if mask is None else np.asarray(mask).reshape(-1) != 0
+    n_voxels = np.zeros(n_maps, dtype=np.int64)
+    n_voxels_in_mask = np.zeros(n_maps, dtype=np.int64)
+    best_value = np.full(n_maps, -1.0)
+    best_index = np.zeros(n_maps, dtype=np.int64)
+    peak_values = np.zeros(n_maps)
+    strongest = np.zeros(flat.shape[0], dtype=np.int32)
+    columns = np.arange(n_maps)
+    for start in range(0, flat.shape[0], chunk_voxels):
+        chunk = np.asarray(flat[start:start + chunk_voxels], dtype=np.float32)
+        magnitude = np.abs(chunk)
+        support = chunk != 0
+        n_voxels += support.sum(axis=0)
+        n_voxels_in_mask += (
+            support.sum(axis=0) if keep is None
+            else support[keep[start:start + chunk_voxels]].sum(axis=0)
+        )
+        rows = magnitude.argmax(axis=0)
+        values = magnitude[rows, columns]
+        better = values > best_value
+        best_value[better] = values[better]
+        best_index[better] = start + rows[better]
+        peak_values[better] = chunk[rows[better], columns[better]]
+        winner = magnitude.argmax(axis=1)
+        any_support = support.any(axis=1)
+        strongest[start:start + chunk_voxels] = np.where(any_support, winner + 1, 0)
+    ijk = np.column_stack(np.unravel_index(best_index, maps.shape[:3])).astype(float)
     peaks = ijk @ affine[:3, :3].T + affine[:3, 3]
     peaks[n_voxels == 0] = np.nan
-    if mask is None:
-        n_voxels_in_mask = n_voxels.copy()
-    else:
-        n_voxels_in_mask = nonzero[mask.reshape(-1) != 0].sum(axis=0)
-    return n_voxels, peaks, peak_values, n_voxels_in_mask
+    peak_values[n_voxels == 0] = 0.0
+    return n_voxels, peaks, peak_values, n_voxels_in_mask, strongest.reshape(maps.shape[:3])
