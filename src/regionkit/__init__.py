@@ -11,7 +11,13 @@ import importlib
 import logging
 
 from ._version import __version__
-from ._warnings import EmptyRegionWarning, NonFiniteDataWarning, RegionkitWarning
+from ._warnings import (
+    EmptyRegionWarning,
+    MaskWarning,
+    NonFiniteDataWarning,
+    RegionkitWarning,
+    StandardizeDeprecationWarning,
+)
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -45,6 +51,8 @@ __all__ = [
     "RegionkitWarning",
     "NonFiniteDataWarning",
     "EmptyRegionWarning",
+    "MaskWarning",
+    "StandardizeDeprecationWarning",
     *sorted(_SUBMODULES),
     *sorted(_REEXPORTS),
 ]

@@ -16,3 +16,11 @@ class NonFiniteDataWarning(RegionkitWarning):
 
 class EmptyRegionWarning(RegionkitWarning):
     """One or more regions hold no voxel inside the mask or the field of view."""
+
+
+class MaskWarning(RegionkitWarning):
+    """A computed mask is empty or suspicious (nilearn emits its own ``MaskWarning``)."""
+
+
+class StandardizeDeprecationWarning(RegionkitWarning, FutureWarning):
+    """Boolean ``standardize`` values are deprecated (as in nilearn 0.14)."""

@@ -34,7 +34,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._validation import Interval, Options, check_parameter
-from ._warnings import NonFiniteDataWarning, RegionkitWarning
+from ._warnings import MaskWarning, NonFiniteDataWarning
 from .image import check_niimg, new_img_like, resample_img, resample_to_img, smooth_array
 from .image.stream import iter_blocks
 
@@ -53,10 +53,6 @@ __all__ = [
     "load_mask_img",
     "unmask",
 ]
-
-
-class MaskWarning(RegionkitWarning):
-    """A computed mask is empty (nilearn emits its own ``MaskWarning`` here)."""
 
 
 # --------------------------------------------------------------------------

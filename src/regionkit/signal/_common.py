@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .._validation import InvalidParameterError, Interval, check_parameter
-from .._warnings import RegionkitWarning
+from .._warnings import RegionkitWarning, StandardizeDeprecationWarning
 
 _EPS64 = np.finfo(np.float64).eps
 _EPS32 = np.finfo(np.float32).eps
@@ -19,10 +19,6 @@ _NA_STRINGS = frozenset({"", "n/a", "na", "nan", "none", "null"})
 
 class AllVolumesRemovedError(ValueError):
     """``sample_mask`` removed every volume of a run."""
-
-
-class StandardizeDeprecationWarning(RegionkitWarning, FutureWarning):
-    """Boolean ``standardize`` values are deprecated (as in nilearn 0.14)."""
 
 
 class _NonPositiveTrError(InvalidParameterError, ZeroDivisionError):
