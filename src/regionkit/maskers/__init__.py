@@ -6,11 +6,13 @@ time chunks and gathers only the voxels the regions read.
 """
 
 from ._base import BaseMasker, transform_many
+from .nifti_labels_masker import NiftiLabelsMasker
 from .nifti_spheres_masker import JuniferNiftiSpheresMasker, NiftiSpheresMasker
 
 __all__ = [
     "BaseMasker",
     "JuniferNiftiSpheresMasker",
+    "NiftiLabelsMasker",
     "NiftiSpheresMasker",
     "transform_many",
 ]

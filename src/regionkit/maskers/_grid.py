@@ -1,0 +1,166 @@
+"""Grid helpers shared by the labels, maps and Nifti maskers.
+
+* :func:`same_grid` -- nilearn's "same field of view" test (shape + affine).
+* :func:`resample_to_grid` -- resample a 3D/4D image onto a (shape, affine) grid.
+* :func:`extract_on_target_grid` -- the streamed extraction when the *data*
+  must be resampled onto the regions' grid (``resampling_target`` "labels",
+  "maps" or "mask", or a NiftiMasker whose mask is on another grid): each
+  chunk of volumes is decoded, resampled (cubic spline, as nilearn's
+  "continuous"), optionally smoothed, then fed to the region operators. Peak
+  memory stays one chunk on each grid plus the outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import nibabel as nib
+import numpy as np
+
+from ..image import resample_img
+from ..image.stream import iter_blocks
+from ._extract import DEFAULT_CHUNK_SIZE, ExtractionPlan, _Accumulator, _smooth_block
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["same_grid", "resample_to_grid", "grid_key", "extract_on_target_grid"]
+
+
+def same_grid(shape_a, affine_a, shape_b, affine_b) -> bool:
+    """Whether two grids are identical (nilearn's ``check_same_fov``).
+
+    Parameters
+    ----------
+    shape_a, shape_b : tuple of int
+        Only the first three axes are compared.
+    affine_a, affine_b : ndarray of shape (4, 4)
+
+    Returns
+    -------
+    bool
+    """
+    return tuple(shape_a[:3]) == tuple(shape_b[:3]) and np.allclose(
+        np.asarray(affine_a, dtype=np.float64), np.asarray(affine_b, dtype=np.float64)
+    )
+
+
+def grid_key(shape, affine) -> tuple:
+    """Hashable key of a grid, used to cache operators per data grid."""
+    affine = np.round(np.asarray(affine, dtype=np.float64), 6) + 0.0  # -0.0 -> 0.0
+    return (tuple(int(s) for s in shape[:3]), affine.tobytes())
+
+
+def resample_to_grid(img, shape, affine, interpolation: str) -> nib.Nifti1Image:
+    """Resample ``img`` onto the grid (shape, affine) with ``interpolation``."""
+    return resample_img(
+        img,
+        target_affine=np.asarray(affine, dtype=np.float64),
+        target_shape=tuple(int(s) for s in shape[:3]),
+        interpolation=interpolation,
+        force_resample=True,
+        copy_header=True,
+    )
+
+
+def _resample_block(block, source_shape, source_affine, target_shape, target_affine):
+    """Resample the volumes of a (n, X*Y*Z) block; returns (n, X'*Y'*Z') float32."""
+    n_volumes = block.shape[0]
+    sx, sy, sz = source_shape
+    volumes = block.reshape(n_volumes, sz, sy, sx).transpose(3, 2, 1, 0)
+    chunk = nib.Nifti1Image(np.asarray(volumes, dtype=np.float32), source_affine)
+    resampled = resample_to_grid(chunk, target_shape, target_affine, "continuous")
+    data = np.asarray(resampled.dataobj, dtype=np.float32).reshape(
+        (*target_shape, n_volumes)
+    )
+    # Fortran flat index of voxel (i, j, k) is the row of data.reshape(-1, n, "F")
+    return np.ascontiguousarray(data.reshape(-1, n_volumes, order="F").T)
+
+
+def extract_on_target_grid(
+    img,
+    plans: list[ExtractionPlan],
+    target_shape,
+    target_affine,
+    smoothing_fwhm=None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+):
+    """Stream ``img``, resample each chunk onto the plans' grid, extract.
+
+    Parameters
+    ----------
+    img : nibabel.Nifti1Image
+        3D or 4D data on any grid.
+    plans : list of ExtractionPlan
+        All built on (target_shape, target_affine).
+    target_shape : tuple of 3 int
+    target_affine : ndarray of shape (4, 4)
+    smoothing_fwhm : float or None
+        Applied after resampling, on the target grid (nilearn's order).
+    chunk_size : int
+        Volumes decoded at a time.
+
+    Returns
+    -------
+    list of (list of ndarray, NonFiniteReport)
+        As :func:`regionkit.maskers._extract.extract_signals`.
+    """
+    n_volumes = img.shape[3] if len(img.shape) == 4 else 1
+    source_shape = tuple(int(s) for s in img.shape[:3])
+    target_shape = tuple(int(s) for s in target_shape[:3])
+    logger.debug(
+        "resampling data %s -> %s chunk by chunk", source_shape, target_shape
+    )
+    accumulators = [_Accumulator(plan, n_volumes) for plan in plans]
+    source_nonfinite = np.zeros(int(np.prod(source_shape)), dtype=bool)
+    for start, block in iter_blocks(img, chunk_size=chunk_size):
+        finite = np.isfinite(block)
+        if not finite.all():
+            source_nonfinite |= ~finite.all(axis=0)
+            block = np.where(finite, block, np.float32(0))
+        block = _resample_block(block, source_shape, img.affine, target_shape, target_affine)
+        if smoothing_fwhm is not None:
+            block = _smooth_block(block, target_shape, target_affine, smoothing_fwhm)
+        for accumulator in accumulators:
+            accumulator.feed(start, block)
+    results = [accumulator.finish(True) for accumulator in accumulators]
+    n_source = int(source_nonfinite.sum())
+    for _, report in results:
+        # non-finite source voxels were zeroed before resampling (as nilearn's
+        # ensure_finite); report them on the source grid
+        report.n_voxels = max(report.n_voxels, n_source)
+        report.replaced = True
+    return results
+
+
+def transform_with_plan(masker, imgs, confounds=None, sample_mask=None):
+    """``transform`` of a masker whose plan may live on another grid than the data.
+
+    When ``_plan_for_grid`` returns a plan on the data grid, this is the base
+    masker's streamed extraction; otherwise (``resampling_target`` pointing at
+    the regions or the mask) each chunk is resampled onto the plan's grid.
+    """
+    from ._extract import extract_signals
+
+    context = masker._prepare_transform(imgs, confounds, sample_mask)
+    img, plan = context.img, context.plan
+    if plan.matches(img.shape[:3], img.affine):
+        outputs, report = extract_signals(img, [plan], smoothing_fwhm=masker.smoothing_fwhm)[0]
+    else:
+        outputs, report = extract_on_target_grid(
+            img, [plan], plan.shape, plan.affine, smoothing_fwhm=masker.smoothing_fwhm
+        )[0]
+    return masker._finish_transform(context, outputs, report)
+
+
+def grid_mismatch_error(owner: str, what: dict) -> ValueError:
+    """ValueError listing the grids of images that should share one."""
+    described = "; ".join(
+        f"{name}: shape {tuple(int(s) for s in shape[:3])}, affine "
+        f"{np.array2string(np.asarray(affine), precision=3, separator=',').replace(chr(10), '')}"
+        for name, (shape, affine) in what.items()
+    )
+    return ValueError(
+        f"{owner}: with resampling_target=None the images must share one grid "
+        f"(same shape and affine), got {described}. Resample them, or set "
+        "resampling_target."
+    )
