@@ -451,14 +451,18 @@ def glass_figure(
 
 
 def label_colors(n_labels: int) -> np.ndarray:
-    """Distinct RGB colours for ``n_labels`` labels (tab20 up to 20, else hsv)."""
+    """Distinct RGB colours for ``n_labels`` labels (tab20 up to 20, else hsv hues)."""
     from matplotlib import colormaps
 
     if n_labels <= 20:
         # strong shades first (even entries of tab20), then the light ones
         order = np.r_[np.arange(0, 20, 2), np.arange(1, 20, 2)][:n_labels]
         return np.asarray(colormaps["tab20"](order))[:, :3]
-    return np.asarray(colormaps["hsv"](np.linspace(0, 1, n_labels, endpoint=False)))[:, :3]
+    # golden-ratio hue steps: consecutive labels (often neighbours) differ in hue
+    hues = (np.arange(n_labels) * 0.6180339887) % 1.0
+    colors = np.asarray(colormaps["hsv"](hues))[:, :3]
+    shade = np.where(np.arange(n_labels) % 3 == 2, 0.65, 1.0)  # a few darker tones
+    return colors * shade[:, None]
 
 
 def densest_cut(data: np.ndarray, affine: np.ndarray) -> np.ndarray:
