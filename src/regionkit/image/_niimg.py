@@ -573,8 +573,9 @@ def concat_imgs(
     ----------
     niimgs : list of image-likes, or a glob string
         All of the same dimensionality (3D or 4D).
-    dtype : dtype or None, default=np.float32
-        Output dtype; None keeps the first image's dtype.
+    dtype : dtype, "auto" or None, default=np.float32
+        Output dtype; None keeps the first image's dtype; "auto" gives int32
+        for integer data and float32 otherwise.
     ensure_ndim : {4, None}
         Required dimensionality of the result.
     auto_resample : bool, default=False
@@ -620,6 +621,9 @@ def concat_imgs(
     lengths = [img.shape[3] if inner_ndim == 4 else 1 for img in imgs]
     if dtype is None:
         dtype = _read_dtype(first)
+    elif isinstance(dtype, str) and dtype == "auto":
+        kind = _read_dtype(first).kind
+        dtype = np.int32 if kind in ("i", "u") else np.float32
     data = np.empty((*first.shape[:3], sum(lengths)), order="F", dtype=dtype)
     start = 0
     for img, n in zip(imgs, lengths):
