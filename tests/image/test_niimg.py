@@ -234,3 +234,11 @@ def test_get_data_does_not_cache(nii_4d):
     data = get_data(img)
     assert data.shape == img.shape
     assert img._data_cache is None
+
+
+def test_generators_are_accepted(img_4d):
+    """iter_img output (a generator) can be passed straight back, as with nilearn."""
+    data = np.asarray(img_4d.dataobj)
+    np.testing.assert_array_equal(np.asarray(check_niimg(iter_img(img_4d)).dataobj), data)
+    np.testing.assert_array_equal(np.asarray(concat_imgs(iter_img(img_4d)).dataobj), data)
+    np.testing.assert_allclose(mean_img(iter_img(img_4d)).get_fdata(), data.mean(axis=-1), rtol=1e-5, atol=1e-6)

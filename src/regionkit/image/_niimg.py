@@ -206,6 +206,11 @@ def check_niimg(
         ``ImageFileError``) when a file is not an image; list items with
         different shapes or affines.
     """
+    if (
+        not isinstance(img, (str, os.PathLike, SpatialImage, list, tuple, np.ndarray, dict, bytes))
+        and hasattr(img, "__iter__")
+    ):
+        img = list(img)  # generators (e.g. iter_img) are read once
     if not _is_niimg_like(img) or (isinstance(img, (list, tuple)) and len(img) == 0):
         raise TypeError(
             f"{name} must be a NIfTI image, a path to one, or a non-empty list of "
