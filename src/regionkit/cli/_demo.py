@@ -202,6 +202,25 @@ def _plot(correlation: np.ndarray, networks: np.ndarray, path: Path) -> None:
     plt.close(fig)
 
 
+def _write_report(masker, path: Path) -> str | None:
+    """Save the masker's HTML report; return why not when it cannot."""
+    generate = getattr(masker, "generate_report", None)
+    if generate is None:
+        try:
+            from ..reporting import make_report
+        except ImportError:
+            return "HTML report not written: this regionkit has no masker reports yet."
+
+        def generate():
+            return make_report(masker)
+
+    try:
+        generate().save_as_html(path)
+    except Exception as error:  # noqa: BLE001 - the demo goes on without it
+        return f"HTML report not written: {type(error).__name__}: {error}"
+    return None
+
+
 @contextmanager
 def _step(name: str, timings: list):
     start = time.perf_counter()
@@ -258,18 +277,9 @@ def run_demo(args, out=None) -> int:
     report_note = None
     with _step("HTML report", timings):
         html = output_dir / "power264_report.html"
-        if hasattr(masker, "generate_report"):
-            try:
-                report = masker.generate_report()
-                if hasattr(report, "save_as_html"):
-                    report.save_as_html(html)
-                else:
-                    html.write_text(str(report), encoding="utf-8")
-                written.append(html)
-            except Exception as error:  # noqa: BLE001 - the demo goes on
-                report_note = f"HTML report failed: {type(error).__name__}: {error}"
-        else:
-            report_note = "HTML report not written: this regionkit has no masker reports yet."
+        report_note = _write_report(masker, html)
+        if report_note is None:
+            written.append(html)
 
     print(f"regionkit demo: synthetic run {img.shape} (t_r {T_R:g} s), "
           f"{len(PLANTED)} planted networks over {recovery['n_planted_seeds']} of 264 Power seeds",

@@ -202,7 +202,10 @@ def _serial(jobs, maskers_by_grid, settings):
 def _joblib(jobs, maskers_by_grid, settings, n_jobs):
     from joblib import Parallel, delayed
 
-    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
+    try:  # results as they finish (joblib >= 1.4); in submission order before
+        parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
+    except ValueError:  # pragma: no cover - old joblib
+        parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
     yield from parallel(
         delayed(process_run)(job, maskers_by_grid[job.grid], settings) for job in jobs
     )
