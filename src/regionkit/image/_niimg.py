@@ -483,18 +483,27 @@ def new_img_like(
 def _index(img: nib.Nifti1Image, index: Any) -> nib.Nifti1Image:
     """Volumes ``index`` of a 4D image; reads only those volumes from disk."""
     dataobj = img._data_cache if img._data_cache is not None else img.dataobj
-    if isinstance(index, (int, np.integer)) or isinstance(index, slice):
+    dtype = _read_dtype(img)
+    if isinstance(index, (int, np.integer, slice)):
         data = np.asarray(dataobj[..., index])
     else:
         index = np.asarray(index)
         if index.dtype == bool:
             index = np.flatnonzero(index)
-        if nib.is_proxy(dataobj):
-            data = np.empty((*img.shape[:3], len(index)), dtype=_read_dtype(img))
+        index = np.where(index < 0, index + img.shape[3], index).astype(np.intp)
+        gzipped = str(img.get_filename() or "").endswith(".gz")
+        if nib.is_proxy(dataobj) and gzipped and len(index) > 1:
+            # one pass over the compressed span instead of one per volume
+            first, last = int(index.min()), int(index.max())
+            data = np.asarray(dataobj[..., first : last + 1])[..., index - first]
+        elif nib.is_proxy(dataobj):
+            data = np.empty((*img.shape[:3], len(index)), dtype=dtype)
             for out_t, t in enumerate(index):
                 data[..., out_t] = np.asarray(dataobj[..., int(t)])
         else:
             data = np.asarray(dataobj)[..., index]
+    if nib.is_proxy(dataobj) and data.dtype != dtype:
+        data = data.astype(dtype)
     if isinstance(dataobj, np.ndarray) and np.shares_memory(data, dataobj):
         data = data.copy()
     new = new_img_like(img, data, img.affine)
