@@ -62,13 +62,15 @@ def resample_to_grid(img, shape, affine, interpolation: str) -> nib.Nifti1Image:
     )
 
 
-def _resample_block(block, source_shape, source_affine, target_shape, target_affine):
+def _resample_block(
+    block, source_shape, source_affine, target_shape, target_affine, interpolation="continuous"
+):
     """Resample the volumes of a (n, X*Y*Z) block; returns (n, X'*Y'*Z') float32."""
     n_volumes = block.shape[0]
     sx, sy, sz = source_shape
     volumes = block.reshape(n_volumes, sz, sy, sx).transpose(3, 2, 1, 0)
     chunk = nib.Nifti1Image(np.asarray(volumes, dtype=np.float32), source_affine)
-    resampled = resample_to_grid(chunk, target_shape, target_affine, "continuous")
+    resampled = resample_to_grid(chunk, target_shape, target_affine, interpolation)
     data = np.asarray(resampled.dataobj, dtype=np.float32).reshape(
         (*target_shape, n_volumes)
     )
