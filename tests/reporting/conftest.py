@@ -90,9 +90,32 @@ def spheres_masker(spheres_img):
     return masker.fit(spheres_img)
 
 
+LABEL_NAMES = ("left", "right", "front", "top", "masked out")
+
+
+def fit_labels_masker(names=LABEL_NAMES):
+    """A real NiftiLabelsMasker on the fake atlas, with a LUT and the mask.
+
+    Labels 1, 2, 5 are whole, 7 keeps 9 of its 27 voxels, 9 is masked out
+    (kept as an empty region with keep_masked_labels=True).
+    """
+    import pandas as pd
+
+    from regionkit.maskers import NiftiLabelsMasker
+
+    lut = pd.DataFrame({"index": [0, 1, 2, 5, 7, 9], "name": ["Background", *names]})
+    masker = NiftiLabelsMasker(
+        fakes.nifti(fakes.labels_data()),
+        lut=lut,
+        mask_img=fakes.nifti(fakes.mask_data()),
+        keep_masked_labels=True,
+    )
+    return masker.fit()
+
+
 @pytest.fixture
 def labels_masker():
-    return fakes.NiftiLabelsMasker(mask_img="mask.nii.gz").fit()
+    return fit_labels_masker()
 
 
 @pytest.fixture

@@ -33,12 +33,13 @@ def box(center_mm, half_width):
 
 
 def labels_data():
-    """Label volume: labels 1, 2, 5 inside the brain, 7 straddling the mask edge."""
+    """Labels 1, 2, 5 inside the mask, 7 straddling its edge, 9 outside it."""
     labels = np.zeros(SHAPE, dtype=np.int16)
     labels[box((-30, -20, 10), 2)] = 1  # 125 voxels
     labels[box((30, -20, 10), 1)] = 2  # 27 voxels
     labels[box((0, 30, 0), 1)] = 5  # 27 voxels
     labels[box((0, -60, 40), 1)] = 7  # 27 voxels, only its bottom slab (9) in the mask
+    labels[box((0, 0, 60), 1)] = 9  # 27 voxels, all above the mask
     return labels
 
 
@@ -129,6 +130,7 @@ class Parcellations(BaseEstimator):
     def fit(self):
         labels = labels_data()
         labels[labels == 7] = 3  # parcels 1, 2, 3, 5 (four of the five asked for)
+        labels[labels == 9] = 0
         self.labels_img_ = nifti(labels)
         self.masker_ = NiftiMasker().fit()
         self.masker_.mask_img_ = nifti((labels > 0).astype(np.int8))

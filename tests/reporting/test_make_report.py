@@ -12,7 +12,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import report_fakes as fakes
-from conftest import SEEDS, ParsedHTML, png_size
+from conftest import LABEL_NAMES, SEEDS, ParsedHTML, fit_labels_masker, png_size
 
 from regionkit import RegionkitWarning
 from regionkit.reporting import HTMLReport, make_report, supported_estimators
@@ -219,28 +219,42 @@ def test_264_spheres_report_is_fast():
 # labels, maps, mask, parcellations, region extractor (fakes until merged)
 
 
-def test_labels_report_counts_centres_and_coverage(labels_masker):
+def test_labels_report_uses_the_maskers_numbers(labels_masker):
     report = make_report(labels_masker, displayed_regions="all")
     page = ParsedHTML(report.body)
-    # labels 1, 2, 5 whole; 7 keeps 9 of 27 voxels in the mask; 9 absent
+    used = [len(p) for p in labels_masker.extraction_plan_.positions]
+    assert used == [125, 27, 27, 9, 0]
+    # labels 1, 2, 5 whole; 7 keeps 9 of 27 voxels in the mask; 9 masked out
     assert _region_statuses(report.body) == ["", "", "", "clipped", "empty"]
-    labels = fakes.labels_data()
-    counts = {v: int((labels == v).sum()) for v in (1, 2, 5, 7)}
-    assert counts == {1: 125, 2: 27, 5: 27, 7: 27}
-    for name in ("left", "right", "front", "top", "absent"):
+    for name in LABEL_NAMES:
         assert name in page.text_parts
-    assert "33.3" in page.text_parts  # 9 / 27 of label 7 in the mask
+    for count in used:
+        assert str(count) in page.text_parts
+    assert f"{100 * labels_masker.region_coverage_[3]:.1f}" == "33.3"
+    assert "33.3" in page.text_parts
     assert "27000.0" in page.text_parts  # 125 voxels x 216 mm3
     # centre: a voxel of the region nearest its centroid
     assert "(-30.0, -18.0, 12.0)" in page.text_parts
-    # overview + one per non-empty region
-    _check_figures(report, 1 + 4)
-    assert "No figure for empty regions [4]" in page.text
-    assert "mask_img: mask.nii.gz" in page.text_parts
+    # overview + one per region (the masked-out one is shown where it lies)
+    _check_figures(report, 1 + 5)
+    assert any(t.startswith("region 4: masked out (label 9), 0 of 27 voxels used")
+               for t in page.text_parts)
+    assert "labels_img: " not in page.text  # in-memory images have no file name
 
 
-def test_lut_names_are_escaped(labels_masker):
-    labels_masker.fit(names=(EVIL, "b & c", "front", "top", "absent"))
+def test_labels_report_lists_file_names(tmp_path):
+    from regionkit.maskers import NiftiLabelsMasker
+
+    evil_file = "<img src=x onerror=alert(1)>&\"'"  # no '/' in a file name
+    atlas = tmp_path / f"atlas_{evil_file}.nii.gz"
+    nib.save(fakes.nifti(fakes.labels_data()), atlas)
+    report = make_report(NiftiLabelsMasker(str(atlas)).fit())
+    assert "<img src=x" not in report.html
+    assert f"labels_img: {atlas}" in ParsedHTML(report.body).text_parts
+
+
+def test_lut_names_are_escaped():
+    labels_masker = fit_labels_masker((EVIL, "b & c", "front", "top", "gone"))
     report = make_report(labels_masker)
     assert EVIL not in report.html
     page = ParsedHTML(report.body)
@@ -249,12 +263,13 @@ def test_lut_names_are_escaped(labels_masker):
     assert len(page.find("script")) == 1
 
 
-def test_labels_without_lut_name_regions_by_value(labels_masker):
-    del labels_masker.lut_
-    report = make_report(labels_masker, displayed_regions=1)
+def test_fake_labels_without_lut_name_regions_by_value():
+    masker = fakes.NiftiLabelsMasker().fit()
+    del masker.lut_
+    report = make_report(masker, displayed_regions=1)
     page = ParsedHTML(report.body)
     assert [t for t in page.text_parts if re.fullmatch(r"region \d+", t)] == [
-        "region 1", "region 2", "region 5", "region 7"
+        "region 1", "region 2", "region 5", "region 7", "region 9"
     ]
     assert len(page.find("img")) == 2
 

@@ -322,9 +322,13 @@ def _report_labels(
     mask: np.ndarray | None,
     displayed: list[int],
     kind: str,
+    estimator: Any = None,
 ) -> None:
     n_voxels, centers, n_in_mask = label_statistics(labels, affine, values, mask)
     coverage = _coverage(n_in_mask, n_voxels)
+    fitted = _fitted_label_numbers(estimator, values)
+    if fitted is not None:  # the masker's own voxels and coverage are the truth
+        n_in_mask, coverage = fitted
     status = _status(n_in_mask, coverage)
     n_empty, n_clipped = _status_counts(status)
     voxel_volume = abs(np.linalg.det(affine[:3, :3]))
@@ -344,8 +348,8 @@ def _report_labels(
                 "label": int(values[i]),
                 "name": names[i],
                 "centre (mm)": centers[i] if n_voxels[i] else None,
-                "voxels": int(n_voxels[i]),
-                "volume (mm3)": float(n_voxels[i] * voxel_volume),
+                "voxels": int(n_in_mask[i]),
+                "volume (mm3)": float(n_in_mask[i] * voxel_volume),
                 "coverage (%)": 100.0 * coverage[i],
             }
             for i in range(len(values))
@@ -353,8 +357,9 @@ def _report_labels(
         status=status,
         numeric_columns=frozenset({"#", "label", "voxels", "volume (mm3)", "coverage (%)"}),
         caption=(
-            f"centre: the {kind}'s voxel nearest to its centroid; coverage: share of its "
-            f"voxels inside the mask (clipped below {MIN_COVERAGE:.0%})."
+            f"voxels: those the {kind} contributes (inside the mask); centre: its voxel "
+            f"nearest to its centroid; coverage: share of its atlas voxels kept "
+            f"(clipped below {MIN_COVERAGE:.0%})."
         ),
     )
     colors = label_colors(len(values))
@@ -373,8 +378,9 @@ def _report_labels(
             continue
         highlight = LabelLayer(labels, affine, values[i:i + 1], np.array([_OK_COLOR]), 0.95)
         caption = (
-            f"{kind} {i}: {names[i]} (label {int(values[i])}), {int(n_voxels[i])} voxels, "
-            f"centre ({centers[i][0]:.1f}, {centers[i][1]:.1f}, {centers[i][2]:.1f}) mm"
+            f"{kind} {i}: {names[i]} (label {int(values[i])}), {int(n_in_mask[i])} of "
+            f"{int(n_voxels[i])} voxels used, centre ({centers[i][0]:.1f}, "
+            f"{centers[i][1]:.1f}, {centers[i][2]:.1f}) mm"
         )
         content.figures.append(
             _figure(orthogonal_figure(canvas, centers[i], [faint, highlight]), caption, i)
@@ -382,8 +388,34 @@ def _report_labels(
     content.figures_caption = (
         f"Showing {len(displayed) - len(skipped)} of {len(values)} {kind}s on the "
         f"{canvas.name}; the selected {kind} is green."
-        + (f" No figure for empty {kind}s {skipped}." if skipped else "")
+        + (f" No figure for {kind}s absent from the image: {skipped}." if skipped else "")
     )
+
+
+def _fitted_label_numbers(
+    estimator: Any, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Voxels and coverage per label from a fitted labels masker, in ``values`` order.
+
+    Reads ``region_ids_`` (position -> label), ``extraction_plan_.positions`` and
+    ``region_coverage_``; labels the masker dropped get 0 voxels and 0 coverage.
+    None when the estimator does not expose them.
+    """
+    ids = getattr(estimator, "region_ids_", None)
+    coverage = getattr(estimator, "region_coverage_", None)
+    positions = getattr(getattr(estimator, "extraction_plan_", None), "positions", None)
+    if not isinstance(ids, Mapping) or coverage is None or positions is None:
+        return None
+    order = [ids[k] for k in sorted(k for k in ids if k != "background")]
+    if len(order) != len(positions) or len(order) != len(coverage):
+        return None
+    by_label = {
+        int(label): (len(p), float(c))
+        for label, p, c in zip(order, positions, coverage, strict=True)
+    }
+    n_used = np.array([by_label.get(int(v), (0, 0.0))[0] for v in values], dtype=np.int64)
+    kept = np.array([by_label.get(int(v), (0, 0.0))[1] for v in values])
+    return n_used, np.nan_to_num(kept)
 
 
 def build_labels(estimator: Any, content: ReportContent, canvas: Canvas, options) -> None:
@@ -397,7 +429,9 @@ def build_labels(estimator: Any, content: ReportContent, canvas: Canvas, options
     )
     content.warnings += messages
     content.description = f"{len(values)} labelled regions."
-    _report_labels(content, canvas, labels, affine, values, names, mask, displayed, "region")
+    _report_labels(
+        content, canvas, labels, affine, values, names, mask, displayed, "region", estimator
+    )
 
 
 def build_parcellations(estimator: Any, content: ReportContent, canvas: Canvas, options) -> None:
