@@ -357,6 +357,18 @@ def test_confounds_non_numeric_column(bold, tmp_path):
         masker.transform(bold, confounds=np.array([["a"]] * N_VOLUMES))
 
 
+def test_confounds_whitespace_txt_equals_array(bold, tmp_path):
+    confounds = np.random.default_rng(4).standard_normal((N_VOLUMES, 3))
+    path = tmp_path / "motion.txt"  # FSL-style, whitespace separated, no header
+    np.savetxt(path, confounds)
+    masker = NiftiSpheresMasker(SEEDS, radius=3.0, detrend=True).fit()
+    np.testing.assert_allclose(
+        masker.transform(bold, confounds=str(path)),
+        masker.transform(bold, confounds=confounds),
+        rtol=1e-6,
+    )
+
+
 def test_confounds_missing_file(bold, tmp_path):
     masker = NiftiSpheresMasker(SEEDS, radius=3.0).fit()
     with pytest.raises(ValueError, match="does not exist"):

@@ -8,13 +8,16 @@ time chunks and gathers only the voxels the regions read.
 from ._base import BaseMasker, transform_many
 from .nifti_labels_masker import NiftiLabelsMasker
 from .nifti_maps_masker import NiftiMapsMasker
+from .nifti_masker import MultiNiftiMasker, NiftiMasker
 from .nifti_spheres_masker import JuniferNiftiSpheresMasker, NiftiSpheresMasker
 
 __all__ = [
     "BaseMasker",
     "JuniferNiftiSpheresMasker",
+    "MultiNiftiMasker",
     "NiftiLabelsMasker",
     "NiftiMapsMasker",
+    "NiftiMasker",
     "NiftiSpheresMasker",
     "transform_many",
 ]

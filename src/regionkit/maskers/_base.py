@@ -118,7 +118,7 @@ def _header_dtype(img) -> np.dtype:
 
 def _read_table(path: Path) -> np.ndarray:
     """Read a TSV/CSV confounds file into a float array, header detected."""
-    sep = "\t" if path.suffix.lower() in {".tsv", ".txt"} else None
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
     with path.open() as handle:
         first = handle.readline()
     if sep is None:
