@@ -62,18 +62,53 @@ def resample_to_grid(img, shape, affine, interpolation: str) -> nib.Nifti1Image:
     )
 
 
+def data_range(img, chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[float, float]:
+    """``(min(data, 0), max(data, 0))`` over the finite values of a whole run.
+
+    Resampling clips its output to this range of the *whole* image (nilearn's
+    ``clip=True``); chunk-by-chunk resampling needs it beforehand (one extra
+    streamed pass, only on the data-resampling path).
+    """
+    low, high = 0.0, 0.0
+    for _, block in iter_blocks(img, chunk_size=chunk_size):
+        finite = block[np.isfinite(block)]
+        if finite.size:
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    return low, high
+
+
 def _resample_block(
-    block, source_shape, source_affine, target_shape, target_affine, interpolation="continuous"
+    block,
+    source_shape,
+    source_affine,
+    target_shape,
+    target_affine,
+    interpolation="continuous",
+    clip_range=None,
 ):
-    """Resample the volumes of a (n, X*Y*Z) block; returns (n, X'*Y'*Z') float32."""
+    """Resample the volumes of a (n, X*Y*Z) block; returns (n, X'*Y'*Z') float32.
+
+    ``clip_range``: clip to this (low, high) instead of the chunk's own range
+    (pass the whole image's :func:`data_range` so chunking changes nothing).
+    """
     n_volumes = block.shape[0]
     sx, sy, sz = source_shape
     volumes = block.reshape(n_volumes, sz, sy, sx).transpose(3, 2, 1, 0)
     chunk = nib.Nifti1Image(np.asarray(volumes, dtype=np.float32), source_affine)
-    resampled = resample_to_grid(chunk, target_shape, target_affine, interpolation)
+    resampled = resample_img(
+        chunk,
+        target_affine=np.asarray(target_affine, dtype=np.float64),
+        target_shape=tuple(int(s) for s in target_shape[:3]),
+        interpolation=interpolation,
+        clip=clip_range is None,
+        force_resample=True,
+        copy_header=True,
+    )
     data = np.asarray(resampled.dataobj, dtype=np.float32).reshape(
         (*target_shape, n_volumes)
     )
+    if clip_range is not None:
+        data = np.clip(data, np.float32(clip_range[0]), np.float32(clip_range[1]))
     # Fortran flat index of voxel (i, j, k) is the row of data.reshape(-1, n, "F")
     return np.ascontiguousarray(data.reshape(-1, n_volumes, order="F").T)
 
@@ -112,6 +147,7 @@ def extract_on_target_grid(
     logger.debug(
         "resampling data %s -> %s chunk by chunk", source_shape, target_shape
     )
+    clip_range = data_range(img, chunk_size)
     accumulators = [_Accumulator(plan, n_volumes) for plan in plans]
     source_nonfinite = np.zeros(int(np.prod(source_shape)), dtype=bool)
     for start, block in iter_blocks(img, chunk_size=chunk_size):
@@ -119,7 +155,9 @@ def extract_on_target_grid(
         if not finite.all():
             source_nonfinite |= ~finite.all(axis=0)
             block = np.where(finite, block, np.float32(0))
-        block = _resample_block(block, source_shape, img.affine, target_shape, target_affine)
+        block = _resample_block(
+            block, source_shape, img.affine, target_shape, target_affine, clip_range=clip_range
+        )
         if smoothing_fwhm is not None:
             block = _smooth_block(block, target_shape, target_affine, smoothing_fwhm)
         for accumulator in accumulators:

@@ -26,7 +26,7 @@ from ._extract import (
     NonFiniteReport,
     _smooth_block,
 )
-from ._grid import _resample_block, same_grid
+from ._grid import _resample_block, data_range, same_grid
 
 logger = logging.getLogger(__name__)
 
@@ -330,6 +330,7 @@ def _gather_mask(img, plan: ExtractionPlan, smoothing_fwhm, n_volumes: int,
             source_shape,
             plan.shape,
         )
+    clip_range = data_range(img, chunk_size) if resample else None
     out = np.empty((n_volumes, plan.union.size), dtype=np.float32)
     nonfinite = np.zeros(plan.union.size, dtype=bool)
     n_source_nonfinite = 0
@@ -340,7 +341,9 @@ def _gather_mask(img, plan: ExtractionPlan, smoothing_fwhm, n_volumes: int,
             if not finite.all():
                 n_source_nonfinite += int((~finite.all(axis=0)).sum())
                 block = np.where(finite, block, np.float32(0))
-            block = _resample_block(block, source_shape, img.affine, plan.shape, plan.affine)
+            block = _resample_block(
+                block, source_shape, img.affine, plan.shape, plan.affine, clip_range=clip_range
+            )
         if smoothing_fwhm is not None:
             bad = ~np.isfinite(block[:, plan.union])
             if bad.any():
