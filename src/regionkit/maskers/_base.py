@@ -615,6 +615,14 @@ def transform_many(maskers, img, confounds=None, sample_mask=None) -> list:
         groups.setdefault(key, []).append(position)
     results: list = [None] * len(maskers)
     for positions in groups.values():
+        # plans on another grid than the data (labels/maps/mask resampling
+        # targets) resample the data themselves: their own transform (one more decode)
+        on_grid = [p for p in positions if contexts[p].plan.matches(loaded.shape, loaded.affine)]
+        for p in set(positions) - set(on_grid):
+            results[p] = maskers[p].transform(img, confounds=confounds, sample_mask=sample_mask)
+        positions = on_grid
+        if not positions:
+            continue
         fwhm = maskers[positions[0]].smoothing_fwhm
         extracted = extract_signals(
             loaded, [contexts[p].plan for p in positions], smoothing_fwhm=fwhm
