@@ -268,6 +268,24 @@ def test_bad_arguments(tmp_path, small_run, affine_3mm):
         iter_blocks(complex_path)
 
 
+def test_kept_blocks_and_views_are_never_overwritten(tmp_path, rng):
+    data = rng.standard_normal((4, 3, 5, 13)).astype(np.float32)
+    path = write_nifti(tmp_path / "run.nii.gz", data)
+    rows = data.reshape(-1, 13, order="F").T
+    kept = list(iter_blocks(path, chunk_size=2))  # every block held at once
+    views = [block[1:] for _, block in iter_blocks(path, chunk_size=2)]  # views only
+    for start, block in kept:
+        np.testing.assert_array_equal(block, rows[start : start + len(block)])
+    for view, start in zip(views, range(0, 13, 2)):
+        np.testing.assert_array_equal(view, rows[start + 1 : start + 2])
+    # Blocks dropped by the consumer are recycled, not left for the kernel to zero.
+    addresses = []
+    for _, block in iter_blocks(path, chunk_size=2):
+        addresses.append(block.__array_interface__["data"][0])
+    assert len(addresses) == 7
+    assert len(set(addresses)) == 2  # the consumer's block and the one being filled
+
+
 def test_memory_is_bounded_by_the_chunk(tmp_path, rng):
     data = rng.standard_normal((20, 20, 20, 40)).astype(np.float32)  # 1.28 MB
     path = write_nifti(tmp_path / "run.nii.gz", data)
