@@ -120,7 +120,18 @@ def labels_masker():
 
 @pytest.fixture
 def maps_masker():
-    return fakes.NiftiMapsMasker(mask_img="mask.nii.gz").fit()
+    """A real NiftiMapsMasker: two positive blobs, one negative, one all-zero map.
+
+    The negative blob (map 2) loses its top to the mask; map 3 is kept empty.
+    """
+    from regionkit.maskers import NiftiMapsMasker
+
+    masker = NiftiMapsMasker(
+        fakes.nifti(fakes.maps_data()),
+        mask_img=fakes.nifti(fakes.mask_data()),
+        keep_masked_maps=True,
+    )
+    return masker.fit()
 
 
 @pytest.fixture

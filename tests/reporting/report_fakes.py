@@ -88,22 +88,6 @@ def maps_data():
     return maps
 
 
-class NiftiMapsMasker(BaseEstimator):
-    """Stand-in with nilearn's fitted attributes (maps_img_, mask_img_)."""
-
-    def __init__(self, maps_img=None, mask_img=None, cmap="CMRmap_r", reports=True):
-        self.maps_img = maps_img
-        self.mask_img = mask_img
-        self.cmap = cmap
-        self.reports = reports
-
-    def fit(self):
-        self.maps_img_ = nifti(maps_data())
-        self.mask_img_ = None if self.mask_img is None else nifti(mask_data())
-        self.n_elements_ = 4
-        return self
-
-
 class NiftiMasker(BaseEstimator):
     """Stand-in with nilearn's fitted attribute mask_img_."""
 

@@ -274,7 +274,7 @@ def test_fake_labels_without_lut_name_regions_by_value():
     assert len(page.find("img")) == 2
 
 
-def test_maps_report_peaks_and_empty_map(maps_masker):
+def test_maps_report_uses_the_maskers_coverage(maps_masker):
     report = make_report(maps_masker)
     page = ParsedHTML(report.body)
     maps = fakes.maps_data()
@@ -284,6 +284,9 @@ def test_maps_report_peaks_and_empty_map(maps_masker):
     assert _region_statuses(report.body)[3] == "empty"
     assert "(-30.0, -18.0, 12.0)" in page.text_parts  # nearest voxel to blob centre
     assert "-0.961" in page.text_parts  # the negative map's peak keeps its sign
+    coverage = maps_masker.region_coverage_
+    assert 0.9 < coverage[2] < 1.0 and coverage[3] == 0.0
+    assert f"{100 * coverage[2]:.1f}" in page.text_parts  # the masker's own coverage
     _check_figures(report, 1 + 3)
     with pytest.warns(RegionkitWarning, match="displayed_maps=9 was requested"):
         make_report(maps_masker, displayed_maps=9)

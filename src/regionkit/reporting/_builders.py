@@ -475,6 +475,10 @@ def _report_maps(
     mask = _mask_on_grid(getattr(estimator, "mask_img_", None), maps.shape, affine)
     n_voxels, peaks, peak_values, n_in_mask, strongest = map_statistics(maps, affine, mask)
     coverage = _coverage(n_in_mask, n_voxels)
+    fitted = _fitted_map_coverage(estimator, n_maps)
+    if fitted is not None:  # the masker's own (|weight|-based) coverage is the truth
+        coverage = fitted
+        n_in_mask = np.where(coverage > 0, n_in_mask, 0)
     status = _status(n_in_mask, coverage)
     n_empty, n_clipped = _status_counts(status)
     names = region_names(estimator, n_maps, kind)
@@ -509,8 +513,8 @@ def _report_maps(
         status=status,
         numeric_columns=frozenset({"#", "nonzero voxels", "coverage (%)", "source map"}),
         caption=(
-            f"peak: largest absolute value; coverage: share of nonzero voxels inside the "
-            f"mask (clipped below {MIN_COVERAGE:.0%})."
+            f"peak: largest absolute value; coverage: share of the {kind}'s weight kept "
+            f"inside the mask (clipped below {MIN_COVERAGE:.0%})."
         ),
     )
     # overview: every voxel coloured by the map strongest there
@@ -546,6 +550,24 @@ def _report_maps(
         f"Showing {len(displayed) - len(skipped)} of {n_maps} {kind}s on the {canvas.name}."
         + (f" No figure for empty {kind}s {skipped}." if skipped else "")
     )
+
+
+def _fitted_map_coverage(estimator: Any, n_maps: int) -> np.ndarray | None:
+    """Per-map coverage from a fitted maps masker (``region_coverage_`` over the
+    kept ``maps_indices_``; dropped maps get 0), or None when not exposed."""
+    coverage = getattr(estimator, "region_coverage_", None)
+    if coverage is None:
+        return None
+    coverage = np.nan_to_num(np.asarray(coverage, dtype=float))
+    columns = getattr(estimator, "maps_indices_", None)
+    if columns is None:
+        return coverage if len(coverage) == n_maps else None
+    columns = np.asarray(columns, dtype=np.int64)
+    if len(columns) != len(coverage) or (len(columns) and columns.max() >= n_maps):
+        return None
+    full = np.zeros(n_maps)
+    full[columns] = coverage
+    return full
 
 
 def build_maps(estimator: Any, content: ReportContent, canvas: Canvas, options) -> None:
