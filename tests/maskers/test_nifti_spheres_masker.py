@@ -410,3 +410,27 @@ def test_unknown_kwarg_rejected(bold):
 def test_bad_parameters_name_argument(bold, param, value):
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of NiftiSpheresMasker"):
         NiftiSpheresMasker(SEEDS, **{param: value}).fit(bold)
+
+
+# ----------------------------------------------------------------- streaming memory
+def test_peak_memory_does_not_grow_with_run_length(tmp_path):
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    shape = (40, 48, 40)  # 300 KB per float32 volume
+    affine = make_affine()
+    seeds = [(-9.0, -6.0, -3.0), (-20.0, -10.0, 0.0)]
+    masker = NiftiSpheresMasker(seeds, radius=6.0).fit()
+    peaks = {}
+    for n_volumes in (32, 256):
+        path = tmp_path / f"run{n_volumes}.nii"
+        data = rng.standard_normal((*shape, n_volumes)).astype(np.float32)
+        nib.Nifti1Image(data, affine).to_filename(path)
+        del data
+        tracemalloc.start()
+        masker.transform(path)
+        peaks[n_volumes] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    run_bytes = 256 * np.prod(shape) * 4  # 78 MB if the run were loaded
+    assert peaks[256] < 0.2 * run_bytes  # about two 16-volume blocks
+    assert peaks[256] < 1.5 * peaks[32] + 1e6
