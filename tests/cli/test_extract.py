@@ -23,6 +23,8 @@ from regionkit.confounds import find_confounds_file, load_confounds_file
 from regionkit.maskers import NiftiSpheresMasker
 
 N_RUNS = 20
+# one xdist worker builds the cohort and the serial reference for every test here
+pytestmark = pytest.mark.xdist_group("cli-cohort")
 
 
 def _args(cohort, output, *extra):
@@ -114,7 +116,7 @@ def test_killed_run_resumes_to_identical_outputs(cohort, serial_output, tmp_path
     output = tmp_path / "out"
     command = [sys.executable, "-m", "regionkit.cli", *_args(cohort, output)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     n_done = 0
     while time.monotonic() < deadline:
         n_done = len(list(output.rglob("*_timeseries.json"))) if output.exists() else 0
