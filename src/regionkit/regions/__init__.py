@@ -7,10 +7,14 @@ region-splitting functions live in private modules and are re-exported here.
 from ._hierarchical_kmeans import HierarchicalKMeans, hierarchical_k_means
 from ._connected import connected_label_regions, connected_regions
 from ._rena import ReNA, recursive_neighbor_agglomeration
+from .region_extractor import RegionExtractor
+from .parcellations import Parcellations
 
 __all__ = [
     "HierarchicalKMeans",
+    "Parcellations",
     "ReNA",
+    "RegionExtractor",
     "connected_label_regions",
     "connected_regions",
     "hierarchical_k_means",
