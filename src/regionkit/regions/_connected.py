@@ -113,48 +113,104 @@ def random_walker_labels(
     map_3d: np.ndarray,
     seeds: np.ndarray,
     beta_scale: float | None = None,
-    mode: str = "cg_j",
+    mode: str = "cg",
 ) -> np.ndarray:
-    """Random walker segmentation of a map from seed labels (in place safe).
+    """Random walker segmentation of a map from seed labels.
 
     Parameters
     ----------
     map_3d : ndarray of shape (nx, ny, nz), float
-        Intensities; edges are weighted ``exp(-beta * grad**2 / (10 * s))``
+        Intensities; edges are weighted ``exp(-130 * grad**2 / (10 * s))``
         with ``s = beta_scale`` (default: the standard deviation of
-        ``map_3d``).
+        ``map_3d``), plus 1e-10.
     seeds : ndarray of int, same shape
         Positive seed labels, 0 for voxels to label, -1 for voxels outside
-        the graph.
+        the graph. Not modified.
     beta_scale : float, optional
         Standard deviation that normalises the gradients. Pass the whole
         volume's when ``map_3d`` is a crop, so the weights do not change.
-    mode : {"cg", "cg_j", "cg_mg"}, default="cg_j"
-        scikit-image solver: conjugate gradient without or with a Jacobi
-        preconditioner, or with an algebraic multigrid preconditioner
-        (needs pyamg; falls back to "cg_j" without it).
+    mode : {"cg", "cg_j", "cg_mg"}, default="cg"
+        Solver (scikit-image's): plain conjugate gradient, or conjugate
+        gradient with a Jacobi or an algebraic multigrid (pyamg; "cg_j"
+        without it) preconditioner.
 
     Returns
     -------
     labels : ndarray of int32, same shape
-        Seed labels renumbered 1..k in order, each voxel of the graph given
-        the label whose walker reaches it first; 0 outside the graph.
+        Each voxel of the graph gets the seed label whose walker reaches it
+        first (seed values are kept, not renumbered); 0 outside the graph.
+
+    Notes
+    -----
+    As in nilearn, unlabeled voxels no seed can reach and seeds touching no
+    unlabeled voxel leave the graph (label 0); if nothing is left to label,
+    the seeds are returned as they are.
+
+    The graph is solved one connected component at a time, on the
+    component's bounding box: the linear system of a seed label is confined
+    to its component, so this is the whole-graph computation without the
+    work on other components. With ``mode="cg"`` the probabilities are
+    compared across all labels exactly as nilearn does, including its
+    behaviour where the solver stopped before the walk reached a voxel (all
+    probabilities <= 0: the lowest label wins), so labels agree with
+    nilearn's. The preconditioned modes label such voxels with their own
+    component's seed, and a component with one seed label is labelled
+    without solving.
     """
+    seeds = np.asarray(seeds)
+    original = np.where(seeds > 0, seeds, 0).astype(np.int32)
+    if not (seeds == 0).any() or not (seeds > 0).any():
+        return original
+    all_labels = np.unique(seeds[seeds > 0])
+    active = _remove_unreachable(seeds.astype(np.int32))
+    if not (active >= 0).any():
+        return original
+    data = np.asarray(map_3d, dtype=np.float32)
+    if beta_scale is None:
+        beta_scale = float(data[..., np.newaxis].std())
+    scale = np.float32(_RW_BETA) / (np.float32(10) * np.float32(beta_scale))
+    labels = np.where(active > 0, active, 0).astype(np.int32)
+    components, _ = ndimage.label(active >= 0)
+    for index, box in enumerate(ndimage.find_objects(components), start=1):
+        if box is None:
+            continue
+        inside = components[box] == index
+        local_seeds = np.where(inside, active[box], -1)
+        values = np.unique(local_seeds[local_seeds > 0])
+        free = inside & (local_seeds == 0)
+        if mode != "cg" and values.size == 1:
+            labels[box][free] = values[0]
+            continue
+        probabilities = _walk(data[box], local_seeds, scale, mode)[:, free]
+        best = np.argmax(probabilities, axis=0)
+        winner = values[best]
+        if mode == "cg" and values.size < all_labels.size:
+            # Labels of other components have probability exactly 0 here.
+            best_value = probabilities[best, np.arange(best.size)]
+            first_other = all_labels[~np.isin(all_labels, values)][0]
+            other_wins = (best_value < 0) | ((best_value == 0) & (first_other < winner))
+            winner = np.where(other_wins, first_other, winner)
+        labels[box][free] = winner
+    return labels
+
+
+def _beta_for_scale(data: np.ndarray, scale: np.float32) -> float:
+    """``beta`` such that scikit-image's float32 ``beta / (10 * std)`` is ``scale``."""
+    denominator = np.float32(10) * data[..., np.newaxis].std()
+    beta = np.float32(scale * denominator)
+    for _ in range(8):
+        got = np.float32(beta) / denominator
+        if got == scale:
+            break
+        beta = np.nextafter(beta, np.float32(np.inf if got < scale else -np.inf))
+    return float(beta)
+
+
+def _walk(data: np.ndarray, seeds: np.ndarray, scale: np.float32, mode: str) -> np.ndarray:
+    """scikit-image's random walker probabilities, one row per seed label."""
     from skimage.segmentation import random_walker
 
-    seeds = _remove_unreachable(np.array(seeds, dtype=np.int32))
-    if not (seeds > 0).any():
-        return np.zeros(seeds.shape, dtype=np.int32)
-    if not (seeds == 0).any():
-        # Every voxel is a seed or outside: nothing to walk (nilearn returns
-        # the seeds as they are).
-        return np.where(seeds > 0, seeds, 0).astype(np.int32)
-    data = np.asarray(map_3d, dtype=np.float32)
-    beta = _RW_BETA
-    if beta_scale is not None:
-        local_std = float(data.std())
-        if local_std > 0 and beta_scale > 0:
-            beta = _RW_BETA * local_std / beta_scale
+    data = np.ascontiguousarray(data, dtype=np.float32)
     if mode == "cg_mg":
         try:
             import pyamg  # noqa: F401
@@ -164,10 +220,15 @@ def random_walker_labels(
         # scikit-image warns about missing UMFPACK for "cg" and about
         # probabilities slightly outside [0, 1] at the 1e-3 tolerance.
         warnings.simplefilter("ignore", UserWarning)
-        labels = random_walker(data, seeds, beta=beta, mode=mode, tol=_RW_TOL)
-    labels = np.asarray(labels, dtype=np.int32)
-    labels[labels < 0] = 0
-    return labels
+        probabilities = random_walker(
+            data,
+            seeds,
+            beta=_beta_for_scale(data, scale),
+            mode=mode,
+            tol=_RW_TOL,
+            return_full_prob=True,
+        )
+    return np.asarray(probabilities)
 
 
 def split_map(
@@ -175,7 +236,7 @@ def split_map(
     affine: np.ndarray,
     extract_type: str = "local_regions",
     smoothing_fwhm: Any = 6,
-    mode: str = "cg_j",
+    mode: str = "cg",
 ) -> np.ndarray:
     """Label the regions of one 3D map.
 
@@ -191,7 +252,7 @@ def split_map(
         maxima of the map smoothed with ``smoothing_fwhm``.
     smoothing_fwhm : float or None, default=6
         FWHM in mm of the smoothing that finds the seeds.
-    mode : {"cg", "cg_j", "cg_mg"}, default="cg_j"
+    mode : {"cg", "cg_j", "cg_mg"}, default="cg"
         Random walker solver (see :func:`random_walker_labels`).
 
     Returns
@@ -223,11 +284,21 @@ def split_map(
     # Walk on the support's bounding box (plus one voxel) only.
     walk_box = _bounding_box(support, 1)
     offset = tuple(slice(w.start - p.start, w.stop - p.start) for w, p in zip(walk_box, peak_box))
-    volume_std = float(np.asarray(map_3d, dtype=np.float32).std())
+    volume_std = float(np.asarray(map_3d, dtype=np.float32)[..., np.newaxis].std())
     labels[walk_box] = random_walker_labels(
         map_3d[walk_box], seeds[offset], beta_scale=volume_std, mode=mode
     )
-    return labels
+    return _renumber(labels)
+
+
+def _renumber(labels: np.ndarray) -> np.ndarray:
+    """Map the positive labels onto 1..k, keeping their order."""
+    positive = np.unique(labels[labels > 0])
+    if positive.size == 0:
+        return labels
+    lookup = np.zeros(int(positive[-1]) + 1, dtype=np.int32)
+    lookup[positive] = np.arange(1, positive.size + 1, dtype=np.int32)
+    return lookup[labels]
 
 
 def _sigmas_in_voxels(fwhm: Any, affine: np.ndarray) -> list[float]:
@@ -277,7 +348,7 @@ def connected_regions(
     smoothing_fwhm: Any = 6,
     mask_img: Any = None,
     *,
-    random_walker_mode: str = "cg_j",
+    random_walker_mode: str = "cg",
 ) -> tuple[nib.Nifti1Image, list[int]] | tuple[None, None]:
     """Split each brain map into its separate regions.
 
@@ -295,8 +366,11 @@ def connected_regions(
     mask_img : Niimg-like, optional
         Voxels outside it are set to 0 first (resampled, nearest, to the
         maps' grid when needed).
-    random_walker_mode : {"cg", "cg_j", "cg_mg"}, default="cg_j"
-        Solver of the random walker (keyword only; not in nilearn).
+    random_walker_mode : {"cg", "cg_j", "cg_mg"}, default="cg"
+        Solver of the random walker (keyword only; not in nilearn). "cg"
+        reproduces nilearn's labels; the preconditioned modes are faster on
+        large regions and label voxels the plain solver leaves unreached
+        with their own component's seed (see :func:`random_walker_labels`).
 
     Returns
     -------
