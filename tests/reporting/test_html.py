@@ -111,6 +111,8 @@ def test_parameters_are_shortened_and_sorted():
     assert names == ["labels", "radius", "seeds"]
     assert "ndarray (264, 3) float64" in page.text
     assert format_value(5.0) == "5"
+    assert format_value(np.mean) == "numpy.mean"
+    assert format_value(format_value) == "regionkit.reporting._html.format_value"
     assert len(format_value("x" * 1000)) == 160
 
 

@@ -106,6 +106,9 @@ def format_value(value: Any, max_chars: int = 160) -> str:
         shape = "x".join(str(s) for s in value.shape)
         kind = type(value).__name__
         return f"{kind} {shape}" + (f" ({name})" if name else " (in memory)")
+    if callable(value) and hasattr(value, "__qualname__"):  # no memory addresses
+        module = getattr(value, "__module__", None)
+        return f"{module}.{value.__qualname__}" if module else value.__qualname__
     if isinstance(value, np.ndarray):
         text = np.array2string(value.ravel()[:6], precision=3, separator=", ")
         more = ", ..." if value.size > 6 else ""
