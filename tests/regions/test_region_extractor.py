@@ -11,6 +11,7 @@ from scipy.stats import scoreatpercentile
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from regionkit.image import DimensionError
 from regionkit.maskers import NiftiMapsMasker
 from regionkit.regions import RegionExtractor
 from regionkit.regions.region_extractor import _score_at_percentile, threshold_maps
@@ -110,7 +111,10 @@ def test_fit_keeps_parameters_and_refits():
     first = np.asarray(extractor.regions_img_.dataobj).copy()
     extractor.fit()
     np.testing.assert_array_equal(np.asarray(extractor.regions_img_.dataobj), first)
-    assert clone(extractor).get_params() == extractor.get_params()
+    params = extractor.get_params()
+    cloned = clone(extractor).get_params()
+    assert cloned.pop("maps_img") is not params.pop("maps_img")  # deep copy
+    assert cloned == params
 
 
 def test_local_regions_splits_two_peaks():
@@ -118,7 +122,7 @@ def test_local_regions_splits_two_peaks():
     profile = np.exp(-((x - 7) ** 2) / 12) + np.exp(-((x - 22) ** 2) / 12)
     volume = np.broadcast_to(profile[:, None, None], (30, 6, 6)).copy()
     img = nib.Nifti1Image(volume[..., None], np.eye(4))
-    extractor = RegionExtractor(img, thresholding_strategy="img_value", threshold=0.05,
+    extractor = RegionExtractor(img, thresholding_strategy="img_value", threshold=0.01,
                                 min_region_size=10, smoothing_fwhm=2).fit()
     regions = np.asarray(extractor.regions_img_.dataobj)
     assert regions.shape[3] == 2 and extractor.index_.tolist() == [0, 0]
@@ -206,7 +210,7 @@ def test_errors_before_reading_voxels(tmp_path, monkeypatch):
 
 def test_3d_maps_rejected():
     img = nib.Nifti1Image(np.asarray(_blob_maps().dataobj)[..., 0], np.eye(4))
-    with pytest.raises(ValueError, match=r"maps_img must be a 4D image.*3D"):
+    with pytest.raises(DimensionError, match=r"maps_img must be a 4D image, got 3D image"):
         RegionExtractor(img).fit()
 
 
@@ -250,7 +254,9 @@ def test_signals_are_the_maps_maskers_on_the_regions(ica_img, run_img):
     assert signals.shape == (25, extractor.n_elements_) and signals.dtype == np.float32
     np.testing.assert_array_equal(signals, expected)
 
-    one = extractor.transform(nib.Nifti1Image(np.asarray(run_img.dataobj)[..., 0], AFFINE))
+    one = extractor.set_params(detrend=False, standardize=False).fit().transform(
+        nib.Nifti1Image(np.asarray(run_img.dataobj)[..., 0], AFFINE)
+    )
     assert one.shape == (extractor.n_elements_,)
 
     back = extractor.inverse_transform(signals[:3])
