@@ -613,16 +613,20 @@ class _BlockPool:
 
     def __init__(self, chunk_size, n_voxels):
         self._shape = (chunk_size, n_voxels)
-        self._buffers = []
-        self._can_count = hasattr(sys, "getrefcount")
+        self._buffers = [np.empty(0, dtype=np.float32)]
+        # What sys.getrefcount reports, on this interpreter, for an array held by
+        # nobody else, measured through the same steps as in ``take``.
+        self._sole = self._count_oldest() if hasattr(sys, "getrefcount") else None
+
+    def _count_oldest(self):
+        oldest = self._buffers.pop(0)
+        return sys.getrefcount(oldest)
 
     def take(self, n_rows):
         block = None
         if len(self._buffers) == 2:
             oldest = self._buffers.pop(0)
-            # References: the list slot was popped, so `oldest` and the call's
-            # argument are the only ones left when the consumer dropped it.
-            if self._can_count and sys.getrefcount(oldest) == 2:
+            if self._sole is not None and sys.getrefcount(oldest) == self._sole:
                 block = oldest
             del oldest
         if block is None:
