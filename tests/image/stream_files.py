@@ -14,7 +14,6 @@ Import from another test folder with::
 from __future__ import annotations
 
 import gzip
-import zlib
 
 import nibabel as nib
 import numpy as np
@@ -82,8 +81,3 @@ def expected_blocks(path, chunk_size):
     n_volumes = data.shape[3]
     rows = data.reshape(-1, n_volumes, order="F").T.astype(np.float32)
     return [(t0, rows[t0 : t0 + chunk_size]) for t0 in range(0, n_volumes, chunk_size)]
-
-
-def crc_of(payload: bytes) -> int:
-    """CRC32 as the gzip trailer stores it."""
-    return zlib.crc32(payload) & 0xFFFFFFFF
