@@ -54,7 +54,7 @@ def test_random_walker_marks_outside_and_unreachable():
     seeds[2, 2, 2] = 5  # only the first blob has a seed
     labels = random_walker_labels(volume, seeds)
     assert np.all(labels[volume == 0] == 0)
-    assert np.all(labels[1:4, 1:4, 1:4] == 1)  # renumbered from 5 to 1
+    assert np.all(labels[1:4, 1:4, 1:4] == 5)  # seed values are kept
     assert np.all(labels[6:11, 6:11, 6:11] == 0)  # unreachable from any seed
 
 

@@ -210,7 +210,10 @@ def _walk(data: np.ndarray, seeds: np.ndarray, scale: np.float32, mode: str) -> 
     """scikit-image's random walker probabilities, one row per seed label."""
     from skimage.segmentation import random_walker
 
-    data = np.ascontiguousarray(data, dtype=np.float32)
+    # A frame of zeros outside the graph keeps the crop's standard deviation
+    # non-zero (a constant component) without changing the graph.
+    data = np.pad(np.asarray(data, dtype=np.float32), 1)
+    seeds = np.pad(seeds, 1, constant_values=-1)
     if mode == "cg_mg":
         try:
             import pyamg  # noqa: F401
@@ -228,7 +231,7 @@ def _walk(data: np.ndarray, seeds: np.ndarray, scale: np.float32, mode: str) -> 
             tol=_RW_TOL,
             return_full_prob=True,
         )
-    return np.asarray(probabilities)
+    return np.asarray(probabilities)[:, 1:-1, 1:-1, 1:-1]
 
 
 def split_map(

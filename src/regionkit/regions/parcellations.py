@@ -320,11 +320,19 @@ class Parcellations(TransformerMixin, BaseEstimator):
                 f"target_shape={self.target_shape!r} needs a 4x4 target_affine; got target_affine={self.target_affine!r}."
             )
 
+    def _standardize(self) -> Any:
+        """Booleans as the strategies nilearn maps them to (False: None, True: "zscore_sample")."""
+        if self.standardize is False:
+            return None
+        if self.standardize is True:
+            return "zscore_sample"
+        return self.standardize
+
     def _signal_kwargs(self) -> dict:
         return {
             "smoothing_fwhm": self.smoothing_fwhm,
             "detrend": self.detrend,
-            "standardize": self.standardize,
+            "standardize": self._standardize(),
             "standardize_confounds": self.standardize_confounds,
             "low_pass": self.low_pass,
             "high_pass": self.high_pass,
@@ -550,11 +558,7 @@ class Parcellations(TransformerMixin, BaseEstimator):
     def _labels_masker(self) -> Any:
         from ..maskers import NiftiLabelsMasker
 
-        standardize = self.standardize
-        if standardize is False:
-            standardize = None
-        elif standardize is True:
-            standardize = "zscore_sample"
+        standardize = self._standardize()
         return NiftiLabelsMasker(
             self.labels_img_,
             mask_img=self.mask_img_,
