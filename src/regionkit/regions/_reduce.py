@@ -98,7 +98,7 @@ def masked_signals(
     confounds: Any = None,
     smoothing_fwhm: float | None = None,
     detrend: bool = False,
-    standardize: Any = False,
+    standardize: Any = None,
     standardize_confounds: bool = True,
     low_pass: float | None = None,
     high_pass: float | None = None,
