@@ -134,16 +134,44 @@ def maps_masker():
     return masker.fit()
 
 
+def box_mask():
+    """A 9 x 9 x 9 voxel box (729 voxels) in the middle of the brain."""
+    mask = np.zeros(fakes.SHAPE, dtype=np.int8)
+    mask[fakes.box((0, -10, 10), 4)] = 1
+    return fakes.nifti(mask)
+
+
 @pytest.fixture
 def nifti_masker():
-    return fakes.NiftiMasker().fit()
+    """A real NiftiMasker with a given box mask."""
+    from regionkit.maskers import NiftiMasker
+
+    return NiftiMasker(mask_img=box_mask()).fit()
 
 
 @pytest.fixture
 def parcellations():
-    return fakes.Parcellations().fit()
+    """Real Parcellations: kmeans into 6 parcels of noise inside a box mask."""
+    from regionkit.regions import Parcellations
+
+    i, j, k = np.indices(fakes.SHAPE)
+    inside = (i > 5) & (i < 20) & (j > 5) & (j < 25) & (k > 5) & (k < 17)
+    run = np.random.default_rng(0).normal(size=(*fakes.SHAPE, 20)).astype(np.float32)
+    parcellation = Parcellations(
+        method="kmeans", n_parcels=6, mask=fakes.nifti(inside.astype(np.int8)),
+        smoothing_fwhm=None, standardize=None,
+    )
+    return parcellation.fit(nib.Nifti1Image(run, fakes.AFFINE))
 
 
 @pytest.fixture
 def region_extractor():
-    return fakes.RegionExtractor().fit()
+    """A real RegionExtractor on three blobs; the negative one is dropped (one-sided)."""
+    from regionkit.regions import RegionExtractor
+
+    extractor = RegionExtractor(
+        fakes.nifti(fakes.maps_data()[..., :3]), threshold=0.5,
+        thresholding_strategy="img_value", min_region_size=100, smoothing_fwhm=None,
+        standardize=None,
+    )
+    return extractor.fit()

@@ -1,9 +1,8 @@
-"""Tiny fitted stand-ins for estimators whose real classes are not merged yet.
+"""Tiny synthetic atlas data for the report tests, and one stand-in estimator.
 
-Each class carries the nilearn 0.14.1 fitted attributes the report builders read
-(``labels_img_``, ``lut_``, ``maps_img_``, ``mask_img_``, ``regions_img_``,
-``index_``, ``masker_``...). The report dispatches on the class name, so these
-get the real builders. Switch a test to the real estimator when it lands.
+Every estimator is now tested through its real class; the remaining stand-in
+(a labels masker without ``lut_``) exercises the fallback for estimators that
+expose only a label image.
 """
 
 from __future__ import annotations
@@ -86,52 +85,3 @@ def maps_data():
         blob[np.abs(blob) < 0.05] = 0
         maps[..., position] = blob.reshape(SHAPE)
     return maps
-
-
-class NiftiMasker(BaseEstimator):
-    """Stand-in with nilearn's fitted attribute mask_img_."""
-
-    def __init__(self, mask_img=None, reports=True):
-        self.mask_img = mask_img
-        self.reports = reports
-
-    def fit(self):
-        mask = np.zeros(SHAPE, dtype=np.int8)
-        mask[box((0, -10, 10), 4)] = 1  # 729 voxels
-        self.mask_img_ = nifti(mask)
-        self.affine_ = AFFINE
-        return self
-
-
-class Parcellations(BaseEstimator):
-    """Stand-in with nilearn's fitted attributes (labels_img_, masker_)."""
-
-    def __init__(self, method="kmeans", n_parcels=5, reports=True):
-        self.method = method
-        self.n_parcels = n_parcels
-        self.reports = reports
-
-    def fit(self):
-        labels = labels_data()
-        labels[labels == 7] = 3  # parcels 1, 2, 3, 5 (four of the five asked for)
-        labels[labels == 9] = 0
-        self.labels_img_ = nifti(labels)
-        self.masker_ = NiftiMasker().fit()
-        self.masker_.mask_img_ = nifti((labels > 0).astype(np.int8))
-        return self
-
-
-class RegionExtractor(BaseEstimator):
-    """Stand-in with nilearn's fitted attributes (regions_img_, index_)."""
-
-    def __init__(self, maps_img=None, threshold=1.0, reports=True):
-        self.maps_img = maps_img
-        self.threshold = threshold
-        self.reports = reports
-
-    def fit(self):
-        maps = maps_data()[..., :3]
-        self.regions_img_ = nifti(maps)
-        self.index_ = np.array([0, 0, 1])
-        self.maps_img_ = self.regions_img_
-        return self

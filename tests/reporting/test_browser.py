@@ -114,16 +114,12 @@ def _check_page(page, problems, path, n_images):
         ("labels_masker", {"displayed_regions": 3}, 4),
         ("maps_masker", {}, 4),
         ("parcellations", {"displayed_regions": 2}, 3),
-        ("region_extractor", {}, 4),
+        ("region_extractor", {}, 3),
     ],
 )
 def test_carousel_reports_render_and_step(browser, request, tmp_path, fixture, kwargs, n_images):
-    import warnings
-
     estimator = request.getfixturevalue(fixture)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. the fake parcellation's missing parcel
-        report = make_report(estimator, **kwargs)
+    report = make_report(estimator, **kwargs)
     page, problems, path = _render(browser, report, tmp_path, fixture)
     try:
         _check_page(page, problems, path, n_images)

@@ -311,15 +311,22 @@ def test_maps_report_uses_the_maskers_coverage(maps_masker):
 
 
 def test_region_extractor_report_shows_source_maps(region_extractor):
-    report = make_report(region_extractor, displayed_maps=[2])
+    assert region_extractor.index_.tolist() == [0, 1]  # the negative blob is dropped
+    report = make_report(region_extractor, displayed_maps=[1])
     page = ParsedHTML(report.body)
     assert "source map" in page.text_parts
-    assert _region_statuses(report.body) == ["", "", ""]
+    assert _region_statuses(report.body) == ["", ""]
     _check_figures(report, 2)
-    assert any(t.startswith("region 2:") for t in page.text_parts)
+    assert any(t.startswith("region 1:") for t in page.text_parts)
+    regions = np.asarray(region_extractor.regions_img_.dataobj)
+    for count in (regions != 0).sum(axis=(0, 1, 2)):
+        assert str(count) in page.text_parts
+    with pytest.warns(RegionkitWarning, match=r"regions \[5\], which do not exist"):
+        make_report(region_extractor, displayed_maps=[5])
 
 
 def test_nifti_masker_report_counts_mask_voxels(nifti_masker):
+    assert nifti_masker.n_elements_ == 729
     report = make_report(nifti_masker)
     text = " ".join(ParsedHTML(report.body).text.split())
     assert "voxels in mask 729" in text
@@ -327,49 +334,102 @@ def test_nifti_masker_report_counts_mask_voxels(nifti_masker):
     _check_figures(report, 1)
 
 
-def test_parcellations_report_flags_missing_parcels(parcellations):
-    with pytest.warns(RegionkitWarning, match="n_parcels=5 was requested but the parcellation has 4"):
-        report = make_report(parcellations)
+def test_nifti_masker_with_computed_mask():
+    from regionkit.maskers import NiftiMasker
+
+    run = np.zeros((*fakes.SHAPE, 5), np.float32)
+    run[fakes.box((0, -10, 10), 5)] = 100.0 + np.arange(5)
+    masker = NiftiMasker().fit(nib.Nifti1Image(run, fakes.AFFINE))
+    n_voxels = int(np.asarray(masker.mask_img_.dataobj).astype(bool).sum())
+    text = " ".join(ParsedHTML(make_report(masker).body).text.split())
+    assert n_voxels > 0 and f"voxels in mask {n_voxels}" in text
+
+
+def test_parcellations_report_lists_every_parcel(parcellations):
+    labels = np.asarray(parcellations.labels_img_.dataobj)
+    sizes = np.bincount(labels.ravel())[1:]
+    assert len(sizes) == 6 and sizes.sum() == 2926
+    report = make_report(parcellations)
     page = ParsedHTML(report.body)
-    assert [t for t in page.text_parts if t.startswith("parcel ") and ":" not in t] == [
-        "parcel 1", "parcel 2", "parcel 3", "parcel 5"
+    assert [t for t in page.text_parts if re.fullmatch(r"parcel \d+", t)] == [
+        f"parcel {v}" for v in range(1, 7)
     ]
-    assert _region_statuses(report.body) == ["", "", "", ""]
-    _check_figures(report, 1 + 4)
+    for size in sizes:
+        assert str(size) in page.text_parts
+    assert _region_statuses(report.body) == [""] * 6  # parcels lie inside the mask
+    assert "6 parcels from method 'kmeans'." in page.text_parts
+    _check_figures(report, 1 + 6)
+
+
+def test_parcellations_report_flags_missing_parcels(parcellations):
+    parcellations.n_parcels = 8  # as if fit had found fewer parcels than asked for
+    report = make_report(parcellations, displayed_regions=0)
+    assert "n_parcels=8 was requested but the parcellation has 6 parcels." in (
+        ParsedHTML(report.body).text_parts
+    )
+    _check_figures(report, 1)
 
 
 @pytest.mark.parametrize(
     "fixture", ["labels_masker", "maps_masker", "nifti_masker", "parcellations",
                 "region_extractor"],
 )
-def test_unfitted_fakes_report_instead_of_failing(fixture, request):
+def test_unfitted_estimators_report_instead_of_failing(fixture, request):
     estimator = type(request.getfixturevalue(fixture))()
     page = ParsedHTML(make_report(estimator).body)
     assert "has not been fitted yet" in page.text
     assert not page.find("img")
 
 
-def _has_hook(module: str, name: str) -> bool:
+def _hook_problem(module: str, name: str) -> str | None:
+    """Why ``name.generate_report`` is not nilearn's hook yet (None when it is)."""
     import importlib
+    import inspect
 
     try:
-        return hasattr(getattr(importlib.import_module(module), name), "generate_report")
+        method = getattr(importlib.import_module(module), name).generate_report
     except (ImportError, AttributeError):
-        return False
+        return f"{name} has no generate_report hook yet"
+    first = list(inspect.signature(method).parameters)[1:2]
+    if first != ["engine"]:
+        return (
+            f"{name}.generate_report takes {first} first; nilearn 0.14.1's takes "
+            "(engine='matplotlib', title=None, **kwargs)"
+        )
+    return None
 
 
-@pytest.mark.xfail(
-    not _has_hook("regionkit.maskers", "NiftiSpheresMasker"),
-    reason="the one-line generate_report hook is not in the maskers yet",
-    strict=True,
+def _hook_case(fixture, module, name, kwargs):
+    problem = _hook_problem(module, name)
+    return pytest.param(
+        fixture, kwargs,
+        marks=pytest.mark.xfail(problem is not None, reason=problem or "", strict=True),
+        id=name,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "kwargs"),
+    [
+        _hook_case("spheres_masker", "regionkit.maskers", "NiftiSpheresMasker",
+                   {"displayed_spheres": 1}),
+        _hook_case("labels_masker", "regionkit.maskers", "NiftiLabelsMasker",
+                   {"displayed_regions": 1}),
+        _hook_case("maps_masker", "regionkit.maskers", "NiftiMapsMasker",
+                   {"displayed_maps": 1}),
+        _hook_case("nifti_masker", "regionkit.maskers", "NiftiMasker", {}),
+        _hook_case("parcellations", "regionkit.regions", "Parcellations",
+                   {"displayed_regions": 1}),
+        _hook_case("region_extractor", "regionkit.regions", "RegionExtractor",
+                   {"displayed_maps": 1}),
+    ],
 )
-@pytest.mark.parametrize("fixture", ["spheres_masker", "labels_masker", "maps_masker"])
-def test_generate_report_hook(fixture, request):
-    masker = request.getfixturevalue(fixture)
-    report = masker.generate_report(title=f"hook {EVIL}", **(
-        {"displayed_spheres": 1} if fixture == "spheres_masker" else {}))
+def test_generate_report_hook(fixture, kwargs, request):
+    estimator = request.getfixturevalue(fixture)
+    report = estimator.generate_report(title=f"hook {EVIL}", **kwargs)
     assert isinstance(report, HTMLReport)
     assert report.title == f"hook {EVIL}"
     assert EVIL not in report.html
+    assert len(_images(report.body)) == (1 if fixture == "nifti_masker" else 2)
     with pytest.raises(ValueError, match="engine must be 'matplotlib'"):
-        masker.generate_report("brainsprite")  # nilearn's positional order: engine first
+        estimator.generate_report("brainsprite")  # nilearn's positional order: engine first

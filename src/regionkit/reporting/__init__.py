@@ -205,14 +205,10 @@ def make_report(
     else:
         extras = getattr(estimator, "_report_extras", None) or {}
         content.warnings += [str(w) for w in extras.get("warnings", ())]
-        n_fit_warnings = len(content.warnings)
-        import matplotlib
-
-        with matplotlib.rc_context({"font.size": 9}):
-            builder.build(estimator, content, background_canvas(estimator), options)
-        # problems found while building (e.g. displayed_* out of range) are also
+        builder.build(estimator, content, background_canvas(estimator), options)
+        # problems with the request (e.g. displayed_* out of range) are also
         # raised, as nilearn does; fit warnings were raised by fit already
-        for message in content.warnings[n_fit_warnings:]:
+        for message in content.raised:
             warnings.warn(message, RegionkitWarning, stacklevel=3)
     logger.debug("report of %s: %d figures", name, len(content.figures))
     return HTMLReport(render_body(content), title)

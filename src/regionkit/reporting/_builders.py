@@ -241,6 +241,7 @@ def build_spheres(estimator: Any, content: ReportContent, canvas: Canvas, option
         options, len(seeds), "displayed_spheres", "sphere"
     )
     content.warnings += messages
+    content.raised += messages
 
     content.description = (
         f"{len(seeds)} spheres of radius {radius_mm:g} mm. Voxel counts are on the grid of "
@@ -428,6 +429,7 @@ def build_labels(estimator: Any, content: ReportContent, canvas: Canvas, options
         options, len(values), "displayed_regions", "region"
     )
     content.warnings += messages
+    content.raised += messages
     content.description = f"{len(values)} labelled regions."
     _report_labels(
         content, canvas, labels, affine, values, names, mask, displayed, "region", estimator
@@ -441,8 +443,9 @@ def build_parcellations(estimator: Any, content: ReportContent, canvas: Canvas, 
     values = np.unique(labels)
     values = values[values != 0]
     names = [f"parcel {v}" for v in values]
-    masker = getattr(estimator, "masker_", None)
-    mask_img = getattr(masker, "mask_img_", None) if masker is not None else None
+    mask_img = getattr(estimator, "mask_img_", None)
+    if mask_img is None:  # nilearn keeps the mask on masker_ only
+        mask_img = getattr(getattr(estimator, "masker_", None), "mask_img_", None)
     mask = _mask_on_grid(mask_img, labels.shape, affine)
     requested = getattr(estimator, "n_parcels", None)
     method = getattr(estimator, "method", None)
@@ -456,6 +459,7 @@ def build_parcellations(estimator: Any, content: ReportContent, canvas: Canvas, 
         options, len(values), "displayed_regions", "parcel"
     )
     content.warnings += messages
+    content.raised += messages
     _report_labels(content, canvas, labels, affine, values, names, mask, displayed, "parcel")
 
 
@@ -475,7 +479,8 @@ def _report_maps(
     mask = _mask_on_grid(getattr(estimator, "mask_img_", None), maps.shape, affine)
     n_voxels, peaks, peak_values, n_in_mask, strongest = map_statistics(maps, affine, mask)
     coverage = _coverage(n_in_mask, n_voxels)
-    fitted = _fitted_map_coverage(estimator, n_maps)
+    # RegionExtractor composes a maps masker (masker_) that holds the coverage
+    fitted = _fitted_map_coverage(getattr(estimator, "masker_", estimator), n_maps)
     if fitted is not None:  # the masker's own (|weight|-based) coverage is the truth
         coverage = fitted
         n_in_mask = np.where(coverage > 0, n_in_mask, 0)
@@ -484,6 +489,7 @@ def _report_maps(
     names = region_names(estimator, n_maps, kind)
     displayed, messages = select_displayed(options, n_maps, "displayed_maps", kind)
     content.warnings += messages
+    content.raised += messages
     content.description = f"{n_maps} {kind}s."
     content.summary += [
         (f"{kind}s", n_maps),

@@ -73,7 +73,12 @@ class RegionTable:
 
 @dataclass
 class ReportContent:
-    """Everything a report shows, as plain values (what builders return)."""
+    """Everything a report shows, as plain values (what builders return).
+
+    ``warnings`` are shown in the report; ``raised`` (a subset, about the
+    report request itself, e.g. a trimmed ``displayed_*``) are also raised as
+    :class:`regionkit.RegionkitWarning` by :func:`regionkit.reporting.make_report`.
+    """
 
     title: str
     estimator_name: str
@@ -84,6 +89,7 @@ class ReportContent:
     figures_caption: str = ""
     regions: RegionTable | None = None
     warnings: list[str] = field(default_factory=list)
+    raised: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     parameters: Mapping[str, Any] = field(default_factory=dict)
