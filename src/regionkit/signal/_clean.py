@@ -377,7 +377,7 @@ def clean(
        basis Q of their span is taken from a column-pivoted QR (columns with
        ``|R_ii| <= 100 eps`` dropped) and ``signals -= Q Q^T signals``.
     6. Standardize. For ``"psc"``, if the mean was removed by the steps above
-       (mean of |column means| below a tenth of the original), the original
+       (mean of ``|column means|`` below a tenth of the original), the original
        means are added back first.
 
     Filtering confounds like the signals keeps regression and filter
