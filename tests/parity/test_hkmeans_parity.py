@@ -6,10 +6,17 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
 
 from regionkit.regions import HierarchicalKMeans
 
 nilearn_regions = pytest.importorskip("nilearn.regions")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,13 @@ def grid_data(grid_mask):
 def maps_img():
     affine = np.diag([3.0, 3.0, 3.0, 1.0])
     return nib.Nifti1Image(ica_like_maps((16, 18, 15), 3), affine)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """scikit-learn's k-means spins OpenMP threads: on a shared 2-core
+    machine that turns 0.3 s into a minute. One thread per test process."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
