@@ -175,3 +175,38 @@ def region_extractor():
         standardize=None,
     )
     return extractor.fit()
+
+
+class _TableReader(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and "rk-regions" in (dict(attrs).get("class") or ""):
+            self._inside = True
+        elif self._inside and tag == "tr":
+            self.rows.append([])
+        elif self._inside and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._inside = False
+        elif self._inside and tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def region_table(body: str) -> list[dict[str, str]]:
+    """The region table of a report body as one dict (column -> cell text) per row."""
+    reader = _TableReader()
+    reader.feed(body)
+    header, *rows = reader.rows
+    return [dict(zip(header, row, strict=True)) for row in rows]
