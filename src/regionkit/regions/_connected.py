@@ -416,8 +416,11 @@ def connected_regions(
     mask = None if mask_img is None else _load_mask_for(mask_img, maps_img)
     maps = get_data(maps_img)
 
-    region_volumes: list[np.ndarray] = []
+    # Per region: its map, box and voxel values inside the box; the 4D
+    # output is allocated once and filled box by box.
+    pieces: list[tuple[tuple[slice, ...], np.ndarray]] = []
     index: list[int] = []
+    dtype = maps.dtype
     for map_index in range(maps.shape[3]):
         map_3d = np.array(maps[..., map_index])
         if mask is not None:
@@ -425,11 +428,13 @@ def connected_regions(
         labels = split_map(map_3d, affine, extract_type, smoothing_fwhm, random_walker_mode)
         kept = _keep_large_regions(labels, min_voxels)
         logger.debug("map %d: %d regions kept", map_index, len(kept))
+        boxes = ndimage.find_objects(labels)
         for region in kept:
-            region_volumes.append(np.where(labels == region, map_3d, 0).astype(map_3d.dtype))
+            box = boxes[region - 1]
+            pieces.append((box, np.where(labels[box] == region, map_3d[box], 0)))
         index.extend([map_index] * len(kept))
 
-    if not region_volumes:
+    if not pieces:
         warnings.warn(
             "No supra threshold regions was found: no map has a region larger "
             f"than min_region_size={min_region_size} mm3.",
@@ -437,7 +442,9 @@ def connected_regions(
             stacklevel=2,
         )
         return None, None
-    regions = np.stack(region_volumes, axis=-1)
+    regions = np.zeros((*maps.shape[:3], len(pieces)), dtype=dtype)
+    for position, (box, values) in enumerate(pieces):
+        regions[(*box, position)] = values
     header = maps_img.header.copy()
     header.set_data_dtype(regions.dtype)
     return nib.Nifti1Image(regions, affine, header=header), index
