@@ -20,11 +20,6 @@ from regionkit.reporting import HTMLReport, make_report, supported_estimators
 EVIL = "<script>alert(1)</script>"
 
 
-def _table_rows(page: ParsedHTML) -> list[dict]:
-    return [a for t, a in page.tags if t == "tr" and "data-rk-slide" in a or (
-        t == "tr" and a.get("class") in ("rk-empty", "rk-clipped"))]
-
-
 def _region_statuses(body: str) -> list[str]:
     """Status class of each region-table row, '' for plain rows."""
     regions = body[body.index('<table class="rk-table rk-regions">'):]

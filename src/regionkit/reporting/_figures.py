@@ -144,7 +144,6 @@ class Canvas:
         voxel_axis = int(np.argmax(np.abs(self.affine[axis, :3])))
         projected = np.nanmax(self.data, axis=voxel_axis)
         keep = [a for a in range(3) if a != voxel_axis]
-        u_axis, v_axis = (a for a in range(3) if a != axis)
         points, shape = self.plane_points(axis, 0.0)
         inverse = np.linalg.inv(self.affine)
         ijk = points @ inverse[:3, :3].T + inverse[:3, 3]
@@ -152,7 +151,6 @@ class Canvas:
         inside = np.all((index >= 0) & (index < np.array(projected.shape)), axis=1)
         values = np.zeros(len(points), dtype=np.float32)
         values[inside] = projected[index[inside, 0], index[inside, 1]]
-        del u_axis, v_axis
         return self.scale(values).reshape(shape)
 
     def pixel(self, axis: int, point: np.ndarray) -> tuple[float, float]:
