@@ -132,7 +132,8 @@ _LABELS = "labels masker, 400-region int16 atlas, detrend+zscore, 300 vols"
 
 
 @case("maskers/regionkit-labels400", task=_LABELS, library="regionkit",
-      reference="maskers/nilearn-labels400", imports=("regionkit.maskers",))
+      reference="maskers/nilearn-labels400", imports=("regionkit.maskers",),
+      description="regionkit NiftiLabelsMasker(400 int16 parcels, detrend, zscore_sample)")
 def regionkit_labels(data):
     from regionkit.maskers import NiftiLabelsMasker
 
@@ -141,7 +142,8 @@ def regionkit_labels(data):
 
 
 @case("maskers/nilearn-labels400", task=_LABELS, library="nilearn",
-      requires=("nilearn",), imports=("nilearn.maskers",))
+      requires=("nilearn",), imports=("nilearn.maskers",),
+      description="nilearn NiftiLabelsMasker, same parameters")
 def nilearn_labels(data):
     from nilearn.maskers import NiftiLabelsMasker
 
@@ -154,7 +156,8 @@ def _maps_cases(key, n_maps):
     task = f"maps masker, {n_maps} smooth probabilistic maps, detrend+zscore, 300 vols"
 
     @case(f"maskers/regionkit-{key}", task=task, library="regionkit",
-          reference=f"maskers/nilearn-{key}", imports=("regionkit.maskers",))
+          reference=f"maskers/nilearn-{key}", imports=("regionkit.maskers",),
+          description=f"regionkit NiftiMapsMasker({n_maps} maps, detrend, zscore_sample)")
     def regionkit_maps(data):
         from regionkit.maskers import NiftiMapsMasker
 
@@ -162,7 +165,8 @@ def _maps_cases(key, n_maps):
         return _summary(NiftiMapsMasker(atlas, **_PARAMS).fit_transform(data["bold"]))
 
     @case(f"maskers/nilearn-{key}", task=task, library="nilearn",
-          requires=("nilearn",), imports=("nilearn.maskers",))
+          requires=("nilearn",), imports=("nilearn.maskers",),
+          description="nilearn NiftiMapsMasker, same parameters")
     def nilearn_maps(data):
         from nilearn.maskers import NiftiMapsMasker
 
@@ -181,7 +185,8 @@ _NIFTI = "NiftiMasker with the brain mask (278k voxels), 300 vols"
 
 
 @case("maskers/regionkit-niftimasker", task=_NIFTI, library="regionkit",
-      reference="maskers/nilearn-niftimasker", imports=("regionkit.maskers",))
+      reference="maskers/nilearn-niftimasker", imports=("regionkit.maskers",),
+      description="regionkit NiftiMasker(mask_img=brain mask).fit_transform(run)")
 def regionkit_niftimasker(data):
     from regionkit.maskers import NiftiMasker
 
@@ -189,7 +194,8 @@ def regionkit_niftimasker(data):
 
 
 @case("maskers/nilearn-niftimasker", task=_NIFTI, library="nilearn",
-      requires=("nilearn",), imports=("nilearn.maskers",))
+      requires=("nilearn",), imports=("nilearn.maskers",),
+      description="nilearn NiftiMasker, same mask")
 def nilearn_niftimasker(data):
     from nilearn.maskers import NiftiMasker
 
