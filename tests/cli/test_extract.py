@@ -16,7 +16,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SEEDS
+from cohort_fixtures import SEEDS
 
 from regionkit.cli import main
 from regionkit.confounds import find_confounds_file, load_confounds_file
@@ -242,7 +242,7 @@ def test_labels_and_maps_atlases_in_one_command(cohort, tmp_path):
 
     if not hasattr(maskers, "NiftiLabelsMasker") or not hasattr(maskers, "NiftiMapsMasker"):
         pytest.skip("labels/maps maskers not in this regionkit yet")
-    from conftest import AFFINE, SHAPE
+    from cohort_fixtures import AFFINE, SHAPE
 
     labels = np.zeros(SHAPE, dtype=np.int16)
     labels[:5, :6] = 1
