@@ -100,11 +100,8 @@ def background_canvas(estimator: Any) -> Canvas:
     if background is not None:
         data, affine = _array(background)
         return make_canvas(data, affine, "mean image seen at fit")
-    try:
-        from regionkit.datasets import load_mni152_template
-    except ImportError:
-        logger.warning("regionkit.datasets is unavailable: figures have no background")
-        return make_canvas(None, None, "no background (template unavailable)")
+    from ..datasets import load_mni152_template
+
     template = load_mni152_template()
     data, affine = _array(template)
     return make_canvas(data, affine, "MNI152 template")
