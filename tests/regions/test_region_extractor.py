@@ -272,3 +272,28 @@ def test_set_output_pandas(ica_img, run_img):
     single = extractor.transform(nib.Nifti1Image(np.asarray(run_img.dataobj)[..., 0], AFFINE))
     assert single.shape == (1, extractor.n_elements_)
     np.testing.assert_allclose(single.to_numpy()[0], frame.to_numpy()[0], rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------- sparse regions
+def test_split_maps_equals_connected_regions(ica_img, tmp_path):
+    from regionkit.regions import connected_regions
+    from regionkit.regions.region_extractor import SparseRegions, split_maps
+
+    thresholded = threshold_maps(ica_img, 1.0)
+    dense_img, dense_index = connected_regions(thresholded, 300, "connected_components")
+    sparse_img, index = split_maps(thresholded, 300, "connected_components")
+    assert isinstance(sparse_img.dataobj, SparseRegions)
+    dense = np.asarray(dense_img.dataobj)
+    assert index.tolist() == dense_index and sparse_img.shape == dense.shape
+    np.testing.assert_array_equal(np.asarray(sparse_img.dataobj), dense)
+    np.testing.assert_array_equal(sparse_img.dataobj[..., 2], dense[..., 2])
+    np.testing.assert_array_equal(sparse_img.dataobj[:, :, :, 1:4], dense[..., 1:4])
+    np.testing.assert_array_equal(sparse_img.dataobj[3, :, 2], dense[3, :, 2])
+    assert sparse_img.get_fdata().dtype == np.float64
+    assert sparse_img.get_data_dtype() == dense.dtype
+    assert sparse_img.dataobj.n_voxels.tolist() == np.count_nonzero(
+        dense.reshape(-1, dense.shape[3]), axis=0).tolist()
+    nib.save(sparse_img, tmp_path / "regions.nii.gz")
+    np.testing.assert_array_equal(
+        np.asarray(nib.load(tmp_path / "regions.nii.gz").dataobj), dense
+    )

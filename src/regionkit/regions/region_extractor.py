@@ -19,7 +19,6 @@ nilearn crashes or mutates itself: a fit where no region survives raises a
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any
 
 import nibabel as nib
@@ -28,12 +27,16 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Interval, Options, check_parameter, validate_params
-from .._warnings import EmptyRegionWarning
 from ..image import check_niimg, get_data, new_img_like, threshold_img
 from ..maskers import NiftiMapsMasker
-from ._connected import EXTRACT_TYPES, connected_regions
+from ._connected import (
+    EXTRACT_TYPES,
+    _keep_large_regions,
+    _load_mask_for,
+    split_map,
+)
 
-__all__ = ["RegionExtractor", "threshold_maps"]
+__all__ = ["RegionExtractor", "SparseRegions", "split_maps", "threshold_maps"]
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +201,139 @@ def threshold_maps(
 
 
 # --------------------------------------------------------------------------
+# Region split, kept sparse
+# --------------------------------------------------------------------------
+class SparseRegions:
+    """Read-only 4D array-like of regions, stored as voxel lists.
+
+    The data object of ``RegionExtractor.regions_img_``: one volume per
+    region, zero outside it. Hundreds of regions on a 2 mm grid would take
+    gigabytes as a dense array; here each region costs its voxels only, and
+    a volume is built when it is read (``dataobj[..., k]``,
+    ``dataobj[..., k0:k1]``). ``np.asarray(dataobj)``, ``img.get_fdata()``
+    and ``nibabel.save`` build the dense array (nibabel treats the object as
+    a proxy, like a file-backed image's).
+
+    Parameters
+    ----------
+    shape : tuple of 3 int
+        Grid shape.
+    voxels : list of ndarray of int64
+        Per region, flat C-order indices of its voxels in the grid.
+    values : list of ndarray
+        Per region, the map's values on those voxels (same dtype for all).
+    dtype : dtype
+    """
+
+    is_proxy = True
+
+    def __init__(self, shape, voxels, values, dtype):
+        self._grid = tuple(int(n) for n in shape)
+        self._voxels = list(voxels)
+        self._values = list(values)
+        self.dtype = np.dtype(dtype)
+        self.shape = (*self._grid, len(self._voxels))
+        self.ndim = 4
+
+    @property
+    def n_voxels(self) -> np.ndarray:
+        """Voxels in each region."""
+        return np.asarray([v.size for v in self._voxels], dtype=np.int64)
+
+    def _volumes(self, regions, dtype=None) -> np.ndarray:
+        regions = list(regions)
+        out = np.zeros((*self._grid, len(regions)), dtype=dtype or self.dtype)
+        flat = out.reshape(-1, len(regions))  # a view: out is C-contiguous
+        for column, region in enumerate(regions):
+            flat[self._voxels[region], column] = self._values[region]
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        return self._volumes(range(self.shape[3]), dtype)
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        spatial_all = (
+            len(key) == 2 and key[0] is Ellipsis
+        ) or (
+            len(key) == 4 and all(isinstance(k, slice) and k == slice(None) for k in key[:3])
+        )
+        last = key[-1]
+        if spatial_all and isinstance(last, (int, np.integer)):
+            return self._volumes([range(self.shape[3])[last]])[..., 0]
+        if spatial_all and isinstance(last, slice):
+            return self._volumes(range(self.shape[3])[last])
+        return np.asarray(self)[key]
+
+
+def split_maps(
+    maps_img: Any,
+    min_region_size: float = 1350,
+    extract_type: str = "local_regions",
+    smoothing_fwhm: Any = 6,
+    mask_img: Any = None,
+    *,
+    random_walker_mode: str | None = None,
+) -> tuple[nib.Nifti1Image | None, np.ndarray]:
+    """:func:`~regionkit.regions.connected_regions`, with a sparse result.
+
+    Same regions, same order, same values and index as ``connected_regions``
+    (hence nilearn's), but the 4D image is backed by :class:`SparseRegions`.
+    ``random_walker_mode`` (keyword only) is passed to
+    :func:`~regionkit.regions._connected.split_map` when given; None keeps
+    its default.
+
+    Returns
+    -------
+    regions_img : nibabel.Nifti1Image or None
+        None when no region is larger than ``min_region_size`` mm3.
+    index : ndarray of intp
+        The map each region comes from.
+    """
+    owner = "split_maps"
+    check_parameter("min_region_size", min_region_size, [Interval("real", 0, None)], owner)
+    check_parameter("extract_type", extract_type, [Options(EXTRACT_TYPES)], owner)
+    maps_img = check_niimg(maps_img, ensure_ndim=4, name="maps_img")
+    affine = maps_img.affine
+    min_voxels = min_region_size / abs(np.linalg.det(affine[:3, :3]))
+    mask = None if mask_img is None else _load_mask_for(mask_img, maps_img)
+    maps = get_data(maps_img)
+    walker = {} if random_walker_mode is None else {"mode": random_walker_mode}
+    voxels: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    index: list[int] = []
+    for map_index in range(maps.shape[3]):
+        map_3d = np.array(maps[..., map_index])
+        if mask is not None:
+            map_3d[~mask] = 0
+        labels = split_map(map_3d, affine, extract_type, smoothing_fwhm, **walker)
+        kept = _keep_large_regions(labels, min_voxels)
+        if not kept:
+            continue
+        flat_labels = labels.ravel()
+        in_region = np.flatnonzero(flat_labels)
+        order = np.argsort(flat_labels[in_region], kind="stable")
+        in_region = in_region[order]
+        sorted_labels = flat_labels[in_region]
+        starts = np.searchsorted(sorted_labels, kept, side="left")
+        stops = np.searchsorted(sorted_labels, kept, side="right")
+        flat_map = map_3d.ravel()
+        for start, stop in zip(starts, stops):
+            region_voxels = in_region[start:stop].astype(np.int64)
+            voxels.append(region_voxels)
+            values.append(flat_map[region_voxels])
+        index.extend([map_index] * len(kept))
+        logger.debug("map %d: %d regions kept", map_index, len(kept))
+    if not voxels:
+        return None, np.zeros(0, dtype=np.intp)
+    dtype = maps.dtype
+    header = maps_img.header.copy()
+    header.set_data_dtype(dtype)
+    proxy = SparseRegions(maps.shape[:3], voxels, values, dtype)
+    return nib.Nifti1Image(proxy, affine, header=header), np.asarray(index, dtype=np.intp)
+
+
+# --------------------------------------------------------------------------
 # Estimator
 # --------------------------------------------------------------------------
 def _binary_mask_img(mask_img: Any) -> nib.Nifti1Image | None:
@@ -277,7 +413,9 @@ low_pass, high_pass, t_r, dtype, clean_args
     ----------
     regions_img_ : nibabel.Nifti1Image
         4D, one volume per region: the (thresholded) map's values on the
-        region, 0 elsewhere; the maps' grid and dtype.
+        region, 0 elsewhere; the maps' grid and dtype. Its data object is a
+        :class:`SparseRegions` (voxel lists; volumes built when read), so
+        hundreds of regions stay small; ``get_fdata()`` gives the dense array.
     index_ : ndarray of int, shape (n_regions,)
         For each region, the volume of ``maps_img`` it comes from.
     masker_ : NiftiMapsMasker
@@ -434,21 +572,18 @@ low_pass, high_pass, t_r, dtype, clean_args
             two_sided=self.two_sided,
             mask_img=mask_img if self.thresholding_strategy != "ratio_n_voxels" else None,
         )
-        with warnings.catch_warnings():
-            # replaced by the ValueError below, which says why
-            warnings.simplefilter("ignore", EmptyRegionWarning)
-            regions_img, index = connected_regions(
-                thresholded,
-                min_region_size=self.min_region_size,
-                extract_type=self.extractor,
-                smoothing_fwhm=self.smoothing_fwhm,
-                mask_img=mask_img,
-            )
+        regions_img, index = split_maps(
+            thresholded,
+            min_region_size=self.min_region_size,
+            extract_type=self.extractor,
+            smoothing_fwhm=self.smoothing_fwhm,
+            mask_img=mask_img,
+        )
         if regions_img is None:
             raise ValueError(self._no_region_message(thresholded))
 
         self.regions_img_ = regions_img
-        self.index_ = np.asarray(index, dtype=np.intp)
+        self.index_ = index
         masker = self._masker(regions_img, mask_img)
         masker.set_output(transform="default")
         masker.fit(imgs)
