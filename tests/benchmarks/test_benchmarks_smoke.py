@@ -62,3 +62,56 @@ def test_quick_data_and_one_case(tmp_path):
     table = md_path.read_text()
     assert "| reader/regionkit-zlib | regionkit |" in table
     assert "| floor/zlib | floor |" in table
+
+
+def test_difference_stats_numbers():
+    theirs = np.array([[1.0, -2.0], [0.5, 0.0]])
+    ours = theirs + np.array([[1e-5, 0.0], [0.0, 2e-5]])
+    stats = run.difference_stats(ours, theirs)
+    assert stats["max_abs_diff"] == 2e-5
+    assert np.isclose(stats["max_rel_diff"], 1e-5)  # the zero entry is left out
+    assert np.isclose(stats["rms_other"], np.sqrt(5.25 / 4))
+    assert stats["n_outside_rtol_only"] == 1  # |2e-5| > 1e-4 * |0|
+    assert stats["equal_within_rtol"]  # 2e-5 <= 1e-4 * rms
+    far = run.difference_stats(theirs * (1 + 1e-3), theirs)
+    assert not far["equal_within_rtol"] and np.isclose(far["max_rel_diff"], 1e-3)
+    assert not run.difference_stats(ours[:1], theirs)["equal_within_rtol"]
+
+
+def test_spheres_case_quick_against_nilearn(tmp_path):
+    manifest = generate_data.generate(tmp_path / "data", n_volumes=12, quick=True)
+    outputs = tmp_path / "outputs"
+    names = ("spheres/regionkit-seitzman300-r10", "spheres/nilearn-seitzman300-r10")
+    measured = {
+        name: run.measure_case(get_case(name), manifest["files"],
+                               run.outputs_file(outputs, name))
+        for name in names
+    }
+    ours = measured[names[0]]["arrays"]["signals"]
+    theirs = measured[names[1]]["arrays"]["signals"]
+    assert ours.shape == theirs.shape == (12, 300)
+    assert measured[names[0]]["output"]["signals"]["shape"] == [12, 300]
+    # z-scored columns (nilearn leaves constant, all-zero columns at 0)
+    live = theirs.std(axis=0) > 0
+    assert live.sum() > 100
+    np.testing.assert_allclose(ours[:, live].std(axis=0, ddof=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+    summaries = {
+        name: run.summarize(name, get_case(name), [
+            {**measured[name], "child_maxrss_mib": measured[name]["peak_rss_mib"],
+             "peak_above_baseline_mib": 0.0}])
+        for name in names
+    }
+    run.add_ratios(summaries)
+    run.compare_outputs(summaries, all_cases(), outputs, manifest["files"], env=None)
+    accuracy = summaries[names[0]]["accuracy"]
+    assert accuracy["compared_to"] == names[1] and accuracy["equal_within_rtol"]
+    stats = accuracy["arrays"]["signals"]
+    assert stats["max_abs_diff"] == np.abs(ours.astype(float) - theirs).max()
+    assert "float64_reference" not in accuracy  # equal: no float64 run needed
+    record = {"environment": run.environment("inherit", []),
+              "data": run.data_facts(manifest), "repeat": 1, "results": summaries}
+    table = run.markdown_report(record)
+    assert f"| {names[0]} | {names[1]} |" in table
+    assert "| signals |" in table and "| yes |" in table
