@@ -251,18 +251,20 @@ def _mean_operator(labels: np.ndarray, n_clusters: int) -> sparse.csr_matrix:
 
 
 def _cluster_sq_distances(
-    signals: np.ndarray, sources: np.ndarray, targets: np.ndarray
+    cluster_signals: np.ndarray, sources: np.ndarray, targets: np.ndarray
 ) -> np.ndarray:
-    """Squared distances between cluster signals (float32, sample by sample).
+    """Squared distances between cluster signals, in their dtype (float32).
 
-    ``signals`` is (n_samples, n_clusters); sums run over samples in order,
-    as numpy's reduction over the first axis does.
+    ``cluster_signals`` is (n_clusters, n_samples), C-contiguous: each sum
+    runs over a contiguous row (numpy's pairwise summation), the order
+    nilearn's reduction over its Fortran-ordered gather uses.
     """
-    weights = np.zeros(len(sources), dtype=signals.dtype)
-    for sample in signals:
-        diff = sample[sources] - sample[targets]
+    weights = np.empty(len(sources), dtype=cluster_signals.dtype)
+    for start in range(0, len(sources), _EDGE_CHUNK):
+        stop = start + _EDGE_CHUNK
+        diff = cluster_signals[sources[start:stop]] - cluster_signals[targets[start:stop]]
         diff *= diff
-        weights += diff
+        weights[start:stop] = diff.sum(axis=1)
     return weights
 
 
@@ -297,7 +299,7 @@ def reduce_data_and_connectivity(
     """
     labels = np.asarray(labels)
     operator = _mean_operator(labels, n_components)
-    reduced_X = np.ascontiguousarray((operator @ np.ascontiguousarray(X.T)).T)
+    cluster_signals = np.ascontiguousarray(operator @ np.ascontiguousarray(X.T))
 
     coo = sparse.coo_matrix(connectivity)
     source_labels = labels[coo.row]
@@ -308,10 +310,10 @@ def reduce_data_and_connectivity(
         + target_labels[between]
     )
     sources, targets = np.divmod(pairs, n_components)
-    weights = _cluster_sq_distances(reduced_X, sources, targets)
+    weights = _cluster_sq_distances(cluster_signals, sources, targets)
     weights = np.maximum(threshold, weights)
     reduced_connectivity = _symmetric_csr(sources, targets, weights, n_components)
-    return reduced_connectivity, reduced_X
+    return reduced_connectivity, cluster_signals.T
 
 
 def nearest_neighbor_grouping(
