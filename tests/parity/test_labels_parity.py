@@ -268,3 +268,19 @@ def test_nan_voxels_zeroed_as_nilearn_with_warning():
     with pytest.warns(NonFiniteDataWarning, match="2 voxel"):
         _, ours = _ours(img, labels_img)
     np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    "lut",
+    [
+        pd.DataFrame({"index": [3, 130, 300, 1000], "name": list("abcd"), "color": list("1234")}),
+        pd.DataFrame({"index": [3, 130, 300, 7], "name": list("abcd")}),
+    ],
+    ids=["no-background-row", "missing-and-extra-rows"],
+)
+def test_incomplete_lut_sanitized_as_nilearn(lut):
+    img, labels_img = _bold(), _labels()
+    theirs_masker, _ = _nilearn(img, labels_img, lut=lut)
+    ours_masker, _ = _ours(img, labels_img, lut=lut)
+    pd.testing.assert_frame_equal(ours_masker.lut_, theirs_masker.lut_, check_dtype=False)
+    assert ours_masker.region_names_ == theirs_masker.region_names_

@@ -164,6 +164,10 @@ def build_lut(present, background_label, labels=None, lut=None) -> pd.DataFrame:
     if is_background.any():
         table = pd.concat([table[is_background], table[~is_background]], ignore_index=True)
         table.loc[0, "name"] = "Background"
+    else:
+        defaults = {"name": "Background", "index": background_label, "color": "FFFFFF"}
+        first = {column: defaults.get(column, np.nan) for column in table.columns}
+        table = pd.concat([pd.DataFrame([first]), table], ignore_index=True)
     table = table[table["index"].isin(present)]
     missing = sorted(set(present) - set(table["index"].tolist()))
     if missing:
