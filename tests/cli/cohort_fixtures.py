@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "confounds"))
-from fmriprep_fakes import write_fmriprep_run  # noqa: E402
+from fmriprep_fakes import write_fmriprep_run
 
 SHAPE = (10, 12, 10)
 N_VOLUMES = 30

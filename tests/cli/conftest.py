@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cohort_fixtures import SEEDS, make_cohort  # noqa: E402
+from cohort_fixtures import SEEDS, make_cohort
 
 
 @pytest.fixture(scope="session")

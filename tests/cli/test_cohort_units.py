@@ -42,8 +42,10 @@ def _args(**kwargs):
 def test_confounds_spec_presets_components_and_columns():
     spec, desc = _confounds_spec(_args(confounds="scrubbing", fd_threshold=0.3))
     assert spec["strategy"] == ["high_pass", "motion", "wm_csf", "scrub"]
-    assert spec["fd_threshold"] == 0.3 and spec["wm_csf"] == "full"
-    assert "global_signal" not in spec and desc == "scrubbing"
+    assert spec["fd_threshold"] == 0.3
+    assert spec["wm_csf"] == "full"
+    assert "global_signal" not in spec
+    assert desc == "scrubbing"
     spec, desc = _confounds_spec(_args(confounds="motion6,gsr,acompcor,rmsd", n_compcor="3"))
     assert spec["strategy"] == ["motion", "global_signal", "compcor", "high_pass"]
     assert (spec["motion"], spec["global_signal"], spec["compcor"], spec["n_compcor"]) == (

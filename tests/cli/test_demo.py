@@ -21,7 +21,8 @@ def test_demo_writes_outputs_and_recovers_networks(tmp_path, capsys):
     np.testing.assert_allclose(table.mean(), 0, atol=1e-4)
     np.testing.assert_allclose(table.std(), 1, rtol=1e-3)
     png = (output / "power264_correlation.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 10_000
     assert str(output / "power264_timeseries.tsv") in printed
     assert "total" in printed
     if (output / "power264_report.html").exists():
@@ -65,4 +66,5 @@ def test_parser_and_no_command(capsys):
     assert "demo" in capsys.readouterr().err
     assert main(["frobnicate"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "invalid choice: 'frobnicate'" in err and len(err.splitlines()) == 1
+    assert "invalid choice: 'frobnicate'" in err
+    assert len(err.splitlines()) == 1

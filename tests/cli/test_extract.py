@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -155,7 +153,8 @@ def test_failures_are_recorded_and_others_succeed(faulty_cohort, tmp_path, capsy
     messages = dict(zip(failures["run"], failures["message"], strict=True))
     corrupt, no_confounds, wrong_rows = (p.relative_to(bids).as_posix() for p in faulty_cohort["bad"])
     assert "No fMRIPrep confounds file" in messages[no_confounds]
-    assert "has 27 rows but run" in messages[wrong_rows] and "30 volumes" in messages[wrong_rows]
+    assert "has 27 rows but run" in messages[wrong_rows]
+    assert "30 volumes" in messages[wrong_rows]
     assert failures.set_index("run").loc[corrupt, "error"] in ("CorruptImageError", "EOFError", "ValueError", "OSError")
     for tb in failures["traceback"]:
         assert "Traceback" in (output / tb).read_text()
@@ -287,7 +286,8 @@ def test_bad_arguments_exit_2_with_one_line(cohort, tmp_path, capsys, extra, mes
 def test_output_equal_to_input_exits_2(cohort, capsys):
     assert main(["extract", str(cohort["bids"]), str(cohort["bids"]), "--spheres", "power264"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "must differ from the input folder" in err and len(err.splitlines()) == 1
+    assert "must differ from the input folder" in err
+    assert len(err.splitlines()) == 1
 
 
 def test_slurm_job_script_offline(tmp_path, capsys):
@@ -301,5 +301,6 @@ def test_slurm_job_script_offline(tmp_path, capsys):
     for line in ("#SBATCH -p short", "#SBATCH -A lab42", "#SBATCH -t 00:30:00", "#SBATCH --qos=low",
                  "#SBATCH --cpus-per-task=2"):
         assert line in script
-    assert sys.executable in script and "distributed.cli.dask_worker" in script
+    assert sys.executable in script
+    assert "distributed.cli.dask_worker" in script
     assert "--nthreads 2" in script

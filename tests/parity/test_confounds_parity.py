@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "confounds"))
-from fmriprep_fakes import write_fmriprep_run  # noqa: E402
+from fmriprep_fakes import write_fmriprep_run
 
-from regionkit.confounds import load_confounds, load_confounds_strategy  # noqa: E402
+from regionkit.confounds import load_confounds, load_confounds_strategy
 
 nilearn_fmriprep = pytest.importorskip("nilearn.interfaces.fmriprep")
 
@@ -144,7 +144,7 @@ def test_list_input_and_empty_strategy_match_nilearn(tmp_path):
     ],
 )
 def test_bad_parameters_raise_like_nilearn(run_file, params):
-    with pytest.raises(ValueError) as theirs:
+    with pytest.raises(ValueError) as theirs:  # noqa: PT011 - any of nilearn's messages
         _nilearn("load_confounds", run_file, **params)
     with pytest.raises(type(theirs.value)):
         _ours(load_confounds, run_file, **params)

@@ -346,7 +346,7 @@ def run_extract(args, out=None) -> int:
         try:
             shape, affine, n_volumes = _header_geometry(run.bold)
             t_r = args.t_r if args.t_r is not None else run.repetition_time()
-        except Exception as error:  # noqa: BLE001 - recorded as a failure
+        except Exception as error:  # recorded as a failure
             import traceback
 
             early_failures.append({
@@ -415,7 +415,7 @@ def run_extract(args, out=None) -> int:
         shape, affine = geometry[grid]
         try:
             maskers_by_grid[grid] = fit_targets(targets, shape, affine, cache_dir)
-        except Exception as error:  # noqa: BLE001 - fails that grid's runs
+        except Exception as error:  # fails that grid's runs
             maskers_by_grid[grid] = error
     fit_seconds = time.perf_counter() - fit_start
 

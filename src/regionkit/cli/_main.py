@@ -21,7 +21,7 @@ class _UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become one line and exit status 2."""
 
-    def error(self, message):  # noqa: D102 - argparse hook
+    def error(self, message):  # argparse's hook for bad command lines
         raise _UsageError(f"{self.prog}: error: {message}")
 
 

@@ -79,7 +79,7 @@ def _column_names(masker, known: tuple | None, n_columns: int) -> list[str]:
             names = [str(n) for n in getter()]
             if len(names) == n_columns:
                 return names
-        except Exception:  # noqa: BLE001 - names are a nicety
+        except Exception:  # names are a nicety
             pass
     return [f"region{i + 1:03d}" for i in range(n_columns)]
 
@@ -180,7 +180,7 @@ def process_run(job: RunJob, maskers: dict, settings: Settings) -> dict:
         for path, payload in sidecars:  # sidecars last: their presence marks completion
             write_json(path, payload)
         return {"run": job.run.relpath, "status": "done", "seconds": time.perf_counter() - start}
-    except Exception as error:  # noqa: BLE001 - reported in failures.tsv
+    except Exception as error:  # reported in failures.tsv
         return {
             "run": job.run.relpath,
             "status": "failed",
