@@ -67,3 +67,18 @@ def test_rena_constant_voxels_and_few_iterations_match_nilearn():
         ours = ReNA(mask_img=mask_img, n_clusters=10, n_iter=n_iter).fit(X)
         assert ours.n_clusters_ == theirs.n_clusters_ > 10
         assert adjusted_rand_score(theirs.labels_, ours.labels_) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_rena_labels_identical_on_a_larger_grid():
+    """~18k voxels x 120 samples: near-ties appear, summation order matters."""
+    shape = (34, 40, 34)
+    mask = _ellipsoid(shape)
+    rng = np.random.default_rng(11)
+    base = np.stack([gaussian_filter(rng.standard_normal(shape), 2)[mask] for _ in range(15)])
+    X = rng.standard_normal((120, 15)) @ base + 0.3 * rng.standard_normal((120, mask.sum()))
+    X = X.astype(np.float32)
+    mask_img = nib.Nifti1Image(mask.astype(np.int8), np.eye(4))
+    theirs = nilearn_regions.ReNA(mask_img=mask_img, n_clusters=800).fit(X)
+    ours = ReNA(mask_img=mask_img, n_clusters=800).fit(X)
+    np.testing.assert_array_equal(ours.labels_, theirs.labels_)
