@@ -157,7 +157,7 @@ def test_single_figure_report_has_no_buttons(browser, nifti_masker, tmp_path):
 
 
 def test_escaped_names_never_run(browser, tmp_path):
-    from conftest import fit_labels_masker
+    from report_helpers import fit_labels_masker
 
     evil = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script>"
     labels_masker = fit_labels_masker((evil, "b", "c", "d", "e"))

@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import png_size
+from report_helpers import png_size
 
 from regionkit.reporting._figures import (
     LabelLayer,

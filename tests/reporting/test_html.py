@@ -7,7 +7,7 @@ import webbrowser
 
 import numpy as np
 import pytest
-from conftest import ParsedHTML
+from report_helpers import ParsedHTML
 
 from regionkit import __version__
 from regionkit.reporting import HTMLReport

@@ -12,7 +12,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import report_fakes as fakes
-from conftest import LABEL_NAMES, SEEDS, ParsedHTML, fit_labels_masker, png_size
+from report_helpers import LABEL_NAMES, SEEDS, ParsedHTML, fit_labels_masker, png_size
 
 from regionkit import RegionkitWarning
 from regionkit.reporting import HTMLReport, make_report, supported_estimators

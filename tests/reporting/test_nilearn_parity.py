@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import report_fakes as fakes
-from conftest import region_table
+from report_helpers import region_table
 
 from regionkit.reporting import make_report
 
