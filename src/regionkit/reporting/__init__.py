@@ -3,10 +3,13 @@
 Imported only when a report is asked for. Each estimator's ``generate_report``
 is a one-line hook::
 
-    def generate_report(self, title=None, **kwargs):
+    def generate_report(self, engine="matplotlib", title=None, **kwargs):
         from regionkit.reporting import make_report
 
-        return make_report(self, title=title, **kwargs)
+        return make_report(self, title=title, engine=engine, **kwargs)
+
+(nilearn 0.14.1's signature: ``engine`` first, then ``title``, then the
+``displayed_*`` keyword arguments).
 
 :func:`make_report` picks a builder by the estimator's class (its own name or a
 base class's name: ``NiftiSpheresMasker``, ``NiftiLabelsMasker``,
