@@ -304,3 +304,12 @@ def test_slurm_job_script_offline(tmp_path, capsys):
     assert sys.executable in script
     assert "distributed.cli.dask_worker" in script
     assert "--nthreads 2" in script
+
+
+def test_folder_without_dataset_description_is_indexed(cohort, tmp_path, capsys):
+    bids = tmp_path / "fmriprep"
+    shutil.copytree(cohort["bids"] / "sub-01", bids / "sub-01")
+    assert not (bids / "dataset_description.json").exists()
+    assert main(["extract", str(bids), str(tmp_path / "out"), "--spheres", str(cohort["seeds"]),
+                 "--dry-run"]) == 0
+    assert "2 run(s): 2 to extract" in capsys.readouterr().out

@@ -128,14 +128,17 @@ def _index_bids(
             "Indexing a BIDS folder needs pybids: pip install 'regionkit[cli]'"
         ) from error
     description = root / "dataset_description.json"
-    is_derivative = True
+    is_derivative = False
     if description.is_file():
         with open(description, encoding="utf-8") as handle:
-            is_derivative = json.load(handle).get("DatasetType", "derivative") == "derivative"
+            is_derivative = json.load(handle).get("DatasetType") == "derivative"
+    # the 'derivatives' config adds desc/space/res... even for a folder without a
+    # derivative dataset_description.json
     layout = bids.BIDSLayout(
         root,
         validate=False,
-        is_derivative=is_derivative if description.is_file() else False,
+        is_derivative=is_derivative,
+        config=["bids", "derivatives"],
         indexer=bids.BIDSLayoutIndexer(validate=False, index_metadata=False),
     )
     query = {
