@@ -121,24 +121,27 @@ def add_extract_parser(subparsers) -> argparse.ArgumentParser:
                         "or comma-separated components (motion6, motion12, motion24, wm_csf, "
                         "wm_csf8, global_signal, global_signal4, high_pass, acompcor, tcompcor, "
                         "aroma, scrub) and column names")
-    g.add_argument("--fd-threshold", type=float, default=None, metavar="MM")
-    g.add_argument("--std-dvars-threshold", type=float, default=None)
+    g.add_argument("--fd-threshold", type=float, default=None, metavar="MM",
+                   help="scrubbing: framewise displacement threshold (default 0.5)")
+    g.add_argument("--std-dvars-threshold", type=float, default=None, metavar="Z",
+                   help="scrubbing: standardized DVARS threshold (default 1.5)")
     g.add_argument("--min-segment", type=int, default=None, metavar="N",
                    help="scrubbing: drop kept segments shorter than N volumes (default 5)")
     g.add_argument("--n-compcor", default=None, metavar="N|all")
     g = p.add_argument_group("outputs and execution")
     g.add_argument("--format", default="tsv", choices=["tsv", "parquet"])
-    g.add_argument("--cache-dir", default=None,
+    g.add_argument("--cache-dir", default=None, metavar="DIR",
                    help="operator cache (default OUTPUT_DIR/.regionkit-cache)")
     g.add_argument("--n-jobs", type=int, default=1, metavar="N", help="worker processes (joblib)")
     g.add_argument("--dask", default=None, metavar="local|local-threads|slurm|ADDRESS",
                    help="run on Dask: a local cluster of --n-jobs workers, a SLURM cluster "
                         "(dask-jobqueue) of --n-jobs jobs, or a scheduler address")
-    g.add_argument("--slurm-queue", default=None)
-    g.add_argument("--slurm-account", default=None)
-    g.add_argument("--slurm-cores", type=int, default=1)
-    g.add_argument("--slurm-memory", default="4GB")
-    g.add_argument("--slurm-walltime", default="01:00:00")
+    g.add_argument("--slurm-queue", default=None, metavar="PARTITION")
+    g.add_argument("--slurm-account", default=None, metavar="ACCOUNT")
+    g.add_argument("--slurm-cores", type=int, default=1, metavar="N",
+                   help="cores (worker threads) per SLURM job (default 1)")
+    g.add_argument("--slurm-memory", default="4GB", metavar="MEM", help="per job (default 4GB)")
+    g.add_argument("--slurm-walltime", default="01:00:00", metavar="HH:MM:SS")
     g.add_argument("--slurm-extra", action="append", default=[], metavar="DIRECTIVE")
     g.add_argument("--slurm-print-job-script", action="store_true",
                    help="print the SLURM job script and exit without submitting")
