@@ -295,7 +295,8 @@ def test_slurm_job_script_offline(tmp_path, capsys):
     assert main(["extract", str(tmp_path), str(tmp_path / "out"), "--spheres", "power264",
                  "--dask", "slurm", "--slurm-queue", "short", "--slurm-account", "lab42",
                  "--slurm-cores", "2", "--slurm-memory", "6GB", "--slurm-walltime", "00:30:00",
-                 "--slurm-extra=--qos=low", "--slurm-print-job-script"]) == 0
+                 "--slurm-extra=--qos=low", "--slurm-scheduler-host", "127.0.0.1",
+                 "--slurm-print-job-script"]) == 0
     script = capsys.readouterr().out
     assert script.startswith("#!/usr/bin/env bash")
     for line in ("#SBATCH -p short", "#SBATCH -A lab42", "#SBATCH -t 00:30:00", "#SBATCH --qos=low",
@@ -304,6 +305,7 @@ def test_slurm_job_script_offline(tmp_path, capsys):
     assert sys.executable in script
     assert "distributed.cli.dask_worker" in script
     assert "--nthreads 2" in script
+    assert "tcp://127.0.0.1:" in script  # the workers' scheduler address
 
 
 def test_folder_without_dataset_description_is_indexed(cohort, tmp_path, capsys):

@@ -142,6 +142,8 @@ def add_extract_parser(subparsers) -> argparse.ArgumentParser:
                    help="cores (worker threads) per SLURM job (default 1)")
     g.add_argument("--slurm-memory", default="4GB", metavar="MEM", help="per job (default 4GB)")
     g.add_argument("--slurm-walltime", default="01:00:00", metavar="HH:MM:SS")
+    g.add_argument("--slurm-scheduler-host", default=None, metavar="HOST",
+                   help="address the Dask scheduler listens on (reachable from the nodes)")
     g.add_argument("--slurm-extra", action="append", default=[], metavar="DIRECTIVE")
     g.add_argument("--slurm-print-job-script", action="store_true",
                    help="print the SLURM job script and exit without submitting")
@@ -293,6 +295,7 @@ def run_extract(args, out=None) -> int:
         cluster = slurm_cluster(
             queue=args.slurm_queue, account=args.slurm_account, cores=args.slurm_cores,
             memory=args.slurm_memory, walltime=args.slurm_walltime, job_extra=args.slurm_extra,
+            scheduler_host=args.slurm_scheduler_host,
         )
         try:
             print(cluster.job_script(), file=out)
@@ -449,6 +452,7 @@ def run_extract(args, out=None) -> int:
                 "queue": args.slurm_queue, "account": args.slurm_account,
                 "cores": args.slurm_cores, "memory": args.slurm_memory,
                 "walltime": args.slurm_walltime, "job_extra": args.slurm_extra,
+                "scheduler_host": args.slurm_scheduler_host,
             }
             with dask_client(args.dask, args.n_jobs, slurm) as client:
                 results = execute(todo, maskers_by_grid, settings, client=client,

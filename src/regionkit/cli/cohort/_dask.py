@@ -26,6 +26,7 @@ def slurm_cluster(
     walltime: str = "01:00:00",
     job_extra: list[str] | None = None,
     local_directory: str | None = None,
+    scheduler_host: str | None = None,
 ):
     """An (unscaled) SLURMCluster whose workers run this Python.
 
@@ -41,6 +42,9 @@ def slurm_cluster(
         Time limit per SLURM job.
     job_extra : list of str, optional
         Extra ``#SBATCH`` directives, e.g. ``["--qos=short"]``.
+    scheduler_host : str, optional
+        Address the scheduler listens on (must be reachable from the compute
+        nodes); by default dask's choice of this machine's address.
 
     Raises
     ------
@@ -63,8 +67,8 @@ def slurm_cluster(
         job_extra_directives=list(job_extra or []),
         python=sys.executable,
         local_directory=local_directory,
-        scheduler_options={"dashboard_address": None},
-        worker_extra_args=["--nthreads", str(cores)],
+        scheduler_options={"dashboard_address": None,
+                           **({"host": scheduler_host} if scheduler_host else {})},
     )
 
 
