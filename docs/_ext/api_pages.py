@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 from pathlib import Path
+
+from sphinx.pycode import ModuleAnalyzer
 
 #: Public modules, in the order of the data flow.
 MODULES = (
@@ -54,7 +57,7 @@ def _home(module_name: str, name: str, obj) -> str | None:
 
 
 def _group(module_name: str, module, seen: set) -> dict[str, list[str]]:
-    groups = {"Classes": [], "Functions": [], "Exceptions and warnings": []}
+    groups = {"Classes": [], "Functions": [], "Exceptions and warnings": [], "Constants": []}
     for name in _public_names(module):
         try:
             obj = getattr(module, name)
@@ -71,7 +74,42 @@ def _group(module_name: str, module, seen: set) -> dict[str, list[str]]:
             groups["Classes"].append(name)
         elif callable(obj):
             groups["Functions"].append(name)
+        elif not inspect.ismodule(obj) and name.isupper():
+            groups["Constants"].append(name)
     return groups
+
+
+def _attribute_doc(module, name: str) -> str:
+    """The ``#:`` comment above ``name`` in the package's own submodules."""
+    modules = [module.__name__]
+    if hasattr(module, "__path__"):
+        modules += [f"{module.__name__}.{info.name}"
+                    for info in pkgutil.iter_modules(module.__path__)]
+    for module_name in modules:
+        try:
+            docs = ModuleAnalyzer.for_module(module_name).find_attr_docs()
+        except Exception:  # no source: nothing to show
+            continue
+        if ("", name) in docs:
+            return " ".join(line.strip() for line in docs[("", name)] if line.strip())
+    return ""
+
+
+def _render_constants(module, names: list[str]) -> list[str]:
+    lines = []
+    for name in sorted(names):
+        value = getattr(module, name)
+        lines += [f".. py:data:: {name}", f"   :type: {type(value).__name__}", ""]
+        doc = _attribute_doc(module, name)
+        if doc:
+            lines += [f"   {doc}", ""]
+        if isinstance(value, (tuple, list, frozenset, set)) and len(value) <= 30:
+            shown = ", ".join(f"``{item!r}``" for item in value)
+            lines += [f"   Value: {shown}.", ""]
+        elif isinstance(value, dict):
+            shown = ", ".join(f"``{key!r}``" for key in value)
+            lines += [f"   Keys: {shown}.", ""]
+    return lines
 
 
 def render(module_name: str, seen: set) -> str:
@@ -85,6 +123,9 @@ def render(module_name: str, seen: set) -> str:
         if not names:
             continue
         lines += [heading, "-" * len(heading), "", f".. currentmodule:: {module_name}", ""]
+        if heading == "Constants":
+            lines += _render_constants(module, names)
+            continue
         lines += [".. autosummary::", "   :toctree: generated/", "   :nosignatures:"]
         lines.append("")  # templates: docs/_templates/autosummary/{class,function}.rst
         lines += [f"   {name}" for name in sorted(names, key=str.lower)]

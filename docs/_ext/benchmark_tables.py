@@ -18,6 +18,14 @@ Options
     and peak-memory ratios. ``cases``: every case with its wall, minimum, CPU,
     peak RSS and ratio to its reference (a floor or the other library).
     ``runs``: the machine, load, versions and data of each run shown.
+    ``extrapolate``: the matching cases scaled to ``:volumes:`` volumes (time
+    and, for libraries that load the whole run, memory above baseline grow in
+    proportion; streamed cases keep their memory). Labelled as extrapolated.
+``:volumes:``
+    Run length for ``extrapolate`` (default 1200).
+``:streamed:``
+    Comma-separated substrings of the cases whose memory does not grow with
+    the run (default ``regionkit``, ``floor``).
 
 For each case the newest full-size run that has it is used (runs made with
 ``--quick`` are skipped). Pairs are formed inside one run only, so both sides of
@@ -179,11 +187,40 @@ def rst_runs(runs, patterns) -> list[str]:
     return lines
 
 
+def rst_extrapolate(runs, patterns, volumes=1200, streamed=("regionkit", "floor")):
+    chosen = newest_cases(runs, patterns)
+    if not chosen:
+        return []
+    header = ["case", f"measured: {chosen[0][0]['data']['bold_shape'][3]} volumes, s (min)",
+              "MiB above baseline", f"extrapolated: {volumes} volumes, s",
+              "MiB above baseline (extrapolated)"]
+    rows = []
+    for run, s in chosen:
+        measured_volumes = run["data"]["bold_shape"][3]
+        factor = volumes / measured_volumes
+        memory = s.get("peak_above_baseline_mib_max") or 0.0
+        grows = not any(p in s["name"] for p in streamed)
+        rows.append([
+            f"``{s['name']}``", f"{s['wall_s_median']:.1f} ({s.get('wall_s_min', 0):.1f})",
+            f"{memory:.0f}", f"~{s['wall_s_median'] * factor:.0f} (~{s.get('wall_s_min', 0) * factor:.0f})",
+            f"~{memory * factor:.0f}" if grows else f"{memory:.0f} (streamed: unchanged)",
+        ])
+    files = sorted({run["file"] for run, _ in chosen})
+    return _list_table(header, rows) + [
+        f"Extrapolated linearly from the measured run (not measured at {volumes} volumes): "
+        "time in proportion to the number of volumes; memory in proportion for cases "
+        "that hold the whole run, unchanged for streamed cases. From "
+        + ", ".join(f"``benchmarks/results/{f}``" for f in files) + ".", "",
+    ]
+
+
 class BenchmarkTable(SphinxDirective):
     has_content = False
     option_spec = {
         "match": directives.unchanged,
-        "kind": lambda arg: directives.choice(arg, ("pairs", "cases", "runs")),
+        "kind": lambda arg: directives.choice(arg, ("pairs", "cases", "runs", "extrapolate")),
+        "volumes": directives.positive_int,
+        "streamed": directives.unchanged,
     }
 
     def run(self):
@@ -193,7 +230,12 @@ class BenchmarkTable(SphinxDirective):
         patterns = [p.strip() for p in self.options.get("match", "").split(",") if p.strip()]
         kind = self.options.get("kind", "pairs")
         runs = load_runs(results_dir)
-        lines = {"pairs": rst_pairs, "cases": rst_cases, "runs": rst_runs}[kind](runs, patterns)
+        if kind == "extrapolate":
+            streamed = tuple(p.strip() for p in
+                             self.options.get("streamed", "regionkit,floor").split(",") if p.strip())
+            lines = rst_extrapolate(runs, patterns, self.options.get("volumes", 1200), streamed)
+        else:
+            lines = {"pairs": rst_pairs, "cases": rst_cases, "runs": rst_runs}[kind](runs, patterns)
         if not lines:
             lines = [
                 f"*No benchmark result matching* ``{', '.join(patterns) or 'any case'}`` "

@@ -25,8 +25,9 @@ def _candidates(domain, target: str, module: str | None, klass: str | None):
         if name in objects:
             return [name]
     suffix = "." + target.lstrip(".~")
-    return [name for name in objects if name.endswith(suffix)
-            and name.startswith("regionkit")]
+    return [name for name, entry in objects.items()
+            if name.endswith(suffix) and name.startswith("regionkit")
+            and not entry.aliased]
 
 
 def resolve(app, env, node, contnode):
