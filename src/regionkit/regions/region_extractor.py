@@ -219,7 +219,8 @@ class SparseRegions:
     shape : tuple of 3 int
         Grid shape.
     voxels : list of ndarray of int64
-        Per region, flat C-order indices of its voxels in the grid.
+        Per region, flat Fortran-order (NIfTI on-disk order) indices of its
+        voxels in the grid.
     values : list of ndarray
         Per region, the map's values on those voxels (same dtype for all).
     dtype : dtype
@@ -242,8 +243,10 @@ class SparseRegions:
 
     def _volumes(self, regions, dtype=None) -> np.ndarray:
         regions = list(regions)
-        out = np.zeros((*self._grid, len(regions)), dtype=dtype or self.dtype)
-        flat = out.reshape(-1, len(regions))  # a view: out is C-contiguous
+        # Fortran order, as nibabel reads NIfTI files: the streaming reader
+        # and the maskers take such volumes without a transposing copy.
+        out = np.zeros((*self._grid, len(regions)), dtype=dtype or self.dtype, order="F")
+        flat = out.reshape(-1, len(regions), order="F")  # a view
         for column, region in enumerate(regions):
             flat[self._voxels[region], column] = self._values[region]
         return out
@@ -310,14 +313,14 @@ def split_maps(
         kept = _keep_large_regions(labels, min_voxels)
         if not kept:
             continue
-        flat_labels = labels.ravel()
+        flat_labels = labels.ravel(order="F")
         in_region = np.flatnonzero(flat_labels)
         order = np.argsort(flat_labels[in_region], kind="stable")
         in_region = in_region[order]
         sorted_labels = flat_labels[in_region]
         starts = np.searchsorted(sorted_labels, kept, side="left")
         stops = np.searchsorted(sorted_labels, kept, side="right")
-        flat_map = map_3d.ravel()
+        flat_map = map_3d.ravel(order="F")
         for start, stop in zip(starts, stops):
             region_voxels = in_region[start:stop].astype(np.int64)
             voxels.append(region_voxels)
