@@ -7,6 +7,11 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
+
+# pytest-xdist runs one worker per core: one BLAS/OpenMP thread each avoids
+# oversubscription (scikit-learn's k-means slows down 100x when oversubscribed).
+_THREAD_LIMITS = threadpool_limits(limits=1)
 
 settings.register_profile(
     "regionkit",

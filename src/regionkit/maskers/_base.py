@@ -323,6 +323,30 @@ class BaseMasker(TransformerMixin, BaseEstimator):
         params["standardize"] = standardize
         return params
 
+    # ------------------------------------------------------------------ report
+    def generate_report(self, engine="matplotlib", title=None, **kwargs):
+        """Build a self-contained HTML report of the fitted masker.
+
+        Parameters
+        ----------
+        engine : {"matplotlib"}, default="matplotlib"
+            Plotting engine for the figures.
+        title : str or None, default=None
+            Title shown at the top of the report; the class name when None.
+        **kwargs
+            Passed to the report builder, e.g. ``displayed_spheres`` (int,
+            list of indices or "all"; default 10) for spheres maskers.
+
+        Returns
+        -------
+        report : regionkit.reporting.HTMLReport
+            Use ``str(report)``, ``report.save_as_html(path)`` or display it in
+            a notebook. A report of an unfitted masker says so.
+        """
+        from ..reporting import make_report
+
+        return make_report(self, title=title, engine=engine, **kwargs)
+
     # --------------------------------------------------------------------- fit
     def fit(self, imgs=None, y=None):
         """Prepare the extraction: validate parameters, build region operators.
