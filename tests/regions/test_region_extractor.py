@@ -297,3 +297,10 @@ def test_split_maps_equals_connected_regions(ica_img, tmp_path):
     np.testing.assert_array_equal(
         np.asarray(nib.load(tmp_path / "regions.nii.gz").dataobj), dense
     )
+
+
+def test_generate_report_shows_the_regions():
+    pytest.importorskip("matplotlib")
+    extractor = _cc(two_sided=True).fit()
+    html = extractor.generate_report(displayed_maps=1).get_standalone()
+    assert "RegionExtractor" in html and "3 regions." in html
