@@ -25,6 +25,7 @@ from ._extract import (
     ExtractionPlan,
     NonFiniteReport,
     _smooth_block,
+    warn_nonfinite,
 )
 from ._grid import _resample_block, data_range, same_grid
 
@@ -268,6 +269,36 @@ high_variance_confounds, low_pass, high_pass, t_r, dtype
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Output column names: ``<classname><index>`` per mask voxel (nilearn)."""
         return super().get_feature_names_out(input_features)
+
+    def _needs_cleaning(self, context) -> bool:
+        params = self._masker_params()
+        return bool(
+            context.confounds is not None
+            or params["detrend"]
+            or params["standardize"] is not None
+            or params["low_pass"] is not None
+            or params["high_pass"] is not None
+            or set(self.clean_args_) - {"runs"}
+            or self.dtype is not None
+            or context.source_dtype.kind not in "f"
+        )
+
+    def _finish_transform(self, context, outputs, report):
+        """As the base masker's, without a full copy through ``clean`` when no
+        cleaning is asked for (the output is n_volumes x n_voxels: a copy would
+        double the peak memory)."""
+        if self._needs_cleaning(context):
+            return super()._finish_transform(context, outputs, report)
+        warn_nonfinite(report, type(self).__name__)
+        signals = outputs[0]
+        if context.sample_mask is not None:
+            signals = signals[context.sample_mask]
+        if context.source_dtype == np.float64:
+            signals = signals.astype(np.float64)
+        output_config = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
+        if context.input_ndim == 3 and output_config == "default" and signals.shape[0] == 1:
+            signals = signals[0]
+        return signals
 
     def transform(self, imgs, confounds=None, sample_mask=None):
         """Extract the mask voxels' time series.
