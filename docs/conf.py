@@ -87,6 +87,8 @@ nitpick_ignore = [
     ("py:func", "threshold_maps"),
     ("py:func", "split_map"),
     ("py:func", "random_walker_labels"),
+    # the sparse 4D image behind RegionExtractor.regions_img_ (not exported)
+    ("py:class", "SparseRegions"),
 ]
 
 # Names in docstrings that are not ours: without intersphinx they cannot link,
