@@ -124,7 +124,9 @@ def atlas_paths(data) -> dict:
 
 def _summary(signals):
     signals = np.asarray(signals)
-    return {"shape": list(signals.shape), "sum": float(np.nansum(signals, dtype=np.float64))}
+    # np.sum with a float64 accumulator casts in small buffers (nansum would
+    # copy the whole, possibly voxel-sized, output and inflate the peak RSS)
+    return {"shape": list(signals.shape), "sum": float(np.sum(signals, dtype=np.float64))}
 
 
 # ------------------------------------------------------------------- labels
