@@ -117,7 +117,6 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "min_reported_time": 0,
     "image_scrapers": ("matplotlib",),
-    "reference_url": {"regionkit": None},
     "backreferences_dir": None,
     "write_computation_times": True,
     "show_memory": False,

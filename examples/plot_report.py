@@ -20,7 +20,6 @@ import numpy as np
 
 from regionkit.datasets import load_dosenbach_2010, load_mni152_brain_mask, load_mni152_template
 from regionkit.maskers import NiftiSpheresMasker
-from regionkit.reporting import make_report
 
 # %%
 # Fit a masker on the Dosenbach 160 coordinates
@@ -39,11 +38,10 @@ print(f"{len(seeds)} spheres, {np.sum(masker.region_coverage_ == 0)} empty")
 # %%
 # Build the report and save it
 # ----------------------------
-# ``make_report`` is what the estimators' ``generate_report`` calls.
-# ``displayed_spheres`` chooses which spheres get their own view (by default the
+# ``generate_report`` takes nilearn's options: ``displayed_spheres`` chooses which spheres get their own view (by default the
 # first 10); here the last one, the empty sphere, and two others.
-report = make_report(masker, title="Dosenbach-160 spheres, radius 5 mm",
-                     displayed_spheres=[0, 80, len(seeds) - 1])
+report = masker.generate_report(title="Dosenbach-160 spheres, radius 5 mm",
+                                displayed_spheres=[0, 80, len(seeds) - 1])
 out = Path(tempfile.mkdtemp()) / "spheres_report.html"
 report.save_as_html(out)
 print(f"saved {out.name}: {out.stat().st_size / 1024:.0f} KiB, self-contained")
