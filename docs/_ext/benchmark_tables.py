@@ -14,8 +14,8 @@ Options
     Comma-separated substrings; a case is shown when its name contains one of
     them (default: every case).
 ``:kind:``
-    ``pairs`` (default): regionkit next to nilearn for each task, with the time
-    and peak-memory ratios. ``cases``: every case with its wall, minimum, CPU,
+    ``pairs`` (default): regionkit next to nilearn (or junifer) for each task,
+    with the time and peak-memory ratios. ``cases``: every case with its wall, minimum, CPU,
     peak RSS and ratio to its reference (a floor or the other library).
     ``runs``: the machine, load, versions and data of each run shown.
     ``extrapolate``: the matching cases scaled to ``:volumes:`` volumes (time
@@ -45,6 +45,9 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
+
+#: Libraries regionkit is compared with in the side-by-side tables.
+OTHER_LIBRARIES = ("nilearn", "junifer")
 
 #: Smallest run (volumes) published: smaller ones are smoke runs (``--quick``).
 MIN_VOLUMES = 100
@@ -95,7 +98,7 @@ def newest_pairs(runs: list[dict], patterns: list[str]) -> list[tuple[dict, dict
             if _matches(summary["name"], patterns):
                 by_task.setdefault(summary.get("task", summary["name"]), []).append(summary)
         for task, group in by_task.items():
-            theirs = [s for s in group if s["library"] == "nilearn"]
+            theirs = [s for s in group if s["library"] in OTHER_LIBRARIES]
             for ours in (s for s in group if s["library"] == "regionkit"):
                 for other in theirs:
                     key = (ours["name"], other["name"])
@@ -139,13 +142,14 @@ def rst_pairs(runs, patterns) -> list[str]:
     pairs = newest_pairs(runs, patterns)
     if not pairs:
         return []
-    header = ["task", "regionkit case", "regionkit s", "regionkit MiB", "nilearn s",
-              "nilearn MiB", "time ratio", "memory ratio"]
+    header = ["task", "regionkit case", "regionkit s", "regionkit MiB", "compared with",
+              "its s", "its MiB", "time ratio", "memory ratio"]
     rows = []
     for _run, ours, theirs in pairs:
         rows.append([
             ours.get("task", ""), f"``{ours['name']}``",
             _f(ours["wall_s_median"]), _f(ours["peak_rss_mib_max"], ".0f"),
+            f"``{theirs['name']}``",
             _f(theirs["wall_s_median"]), _f(theirs["peak_rss_mib_max"], ".0f"),
             _f(ours["wall_s_median"] / theirs["wall_s_median"]),
             _f(ours["peak_rss_mib_max"] / theirs["peak_rss_mib_max"]),
