@@ -23,4 +23,18 @@ start=$(date +%s)
 # shellcheck disable=SC2086
 python -m sphinx -W --keep-going -n -T -b html ${SPHINXOPTS:-} docs docs/_build/html
 python docs/check_links.py docs/_build/html
+# Gallery timings (each example should stay under 30 s; reported, not enforced,
+# since a loaded CI machine can be slower than the examples' own cost).
+python - <<'PY'
+import re
+from pathlib import Path
+table = Path("docs/sg_execution_times.rst")
+if table.exists():
+    text = table.read_text()
+    pairs = re.findall(r"auto_examples_(plot_\w+)\.py`.*?\n\s+- (\d+):(\d+\.\d+)", text)
+    for name, minutes, seconds in pairs:
+        total = 60 * int(minutes) + float(seconds)
+        flag = "  <-- over 30 s" if total > 30 else ""
+        print(f"gallery: {name} {total:.1f} s{flag}")
+PY
 echo "docs built in $(( $(date +%s) - start )) s: docs/_build/html/index.html"
