@@ -24,6 +24,7 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from scipy import linalg
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
 
@@ -201,7 +202,9 @@ def reduce_subject(signals: np.ndarray, n_components: int, random_state: Any = N
 
     Returns
     -------
-    reduced : ndarray of shape (min(n_components, n_timepoints), n_voxels), float32
+    reduced : ndarray of shape (n_kept, n_voxels), float32
+        ``n_kept = min(n_components, n_timepoints)``, and at most ``n_voxels``
+        when the exact SVD is used (as LAPACK's thin SVD).
         ``S[:, None] * U.T`` of the SVD ``signals.T = U S V``, signs fixed as
         scikit-learn's ``svd_flip`` fixes them.
 
@@ -223,7 +226,7 @@ def reduce_subject(signals: np.ndarray, n_components: int, random_state: Any = N
             random_state=check_random_state(random_state),
         )
         return (left.T * singular[:, None]).astype(np.float32, copy=False)
-    return _gram_svd(signals, n_components)
+    return _gram_svd(signals, min(n_components, n_voxels))
 
 
 def mask_and_reduce(
@@ -257,6 +260,70 @@ def mask_and_reduce(
     return reduce_subject(signals, n_components, random_state)
 
 
+def _wide_randomized_svd(
+    data: np.ndarray, n_components: int, n_iter: int, random_state: Any, n_oversamples: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Right singular vectors of a short, wide matrix by randomized SVD, in little memory.
+
+    Follows scikit-learn's ``randomized_svd(data.T, n_components,
+    transpose=True, n_iter=n_iter)`` step by step in exact arithmetic — the same
+    Gaussian test matrix (drawn from the same stream, in row chunks), the same
+    power iterations, the same sign convention — but never forms a
+    (n_columns, n_random) matrix: power iterations use the float64
+    ``data @ data.T`` Gram matrix (rows x rows), and the SVD of the projected
+    matrix is taken through its small Gram matrix.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_rows, n_columns)
+        ``n_rows`` small (reduced time courses), ``n_columns`` large (voxels).
+    n_components : int
+    n_iter : int
+        Power iterations.
+    random_state : int, RandomState or None
+
+    Returns
+    -------
+    components : ndarray of shape (n_columns, n_kept), float32, C-contiguous
+        The leading right singular vectors (``n_kept = min(n_components,
+        n_rows, n_columns)``), each signed so that its largest absolute entry
+        is positive.
+    singular_values : ndarray of shape (n_kept,)
+    """
+    random_state = check_random_state(random_state)
+    n_rows, n_columns = data.shape
+    n_random = n_components + n_oversamples
+    gram = np.zeros((n_rows, n_rows), dtype=np.float64)
+    sketch = np.zeros((n_rows, n_random), dtype=np.float64)
+    for start in range(0, n_columns, _GRAM_CHUNK):
+        part = data[:, start : start + _GRAM_CHUNK]
+        test = random_state.normal(size=(part.shape[1], n_random)).astype(data.dtype, copy=False)
+        sketch += (part @ test).astype(np.float64)
+        part64 = part.astype(np.float64)
+        gram += part64 @ part64.T
+    # range of (data data.T)^n_iter data test, orthonormalised at every step
+    basis = linalg.qr(sketch, mode="economic")[0]
+    for _ in range(n_iter):
+        basis = linalg.qr(gram @ basis, mode="economic")[0]
+    # SVD of B = basis.T @ data through B @ B.T = basis.T gram basis
+    eigenvalues, eigenvectors = np.linalg.eigh(basis.T @ gram @ basis)
+    order = np.argsort(eigenvalues, kind="stable")[::-1]
+    n_kept = min(n_components, n_rows, n_columns, int(np.sum(eigenvalues > 0)))
+    order = order[:n_kept]
+    singular_values = np.sqrt(eigenvalues[order])
+    # right singular vectors: data.T @ basis @ eigenvectors / s, by voxel chunks
+    weights = (basis @ eigenvectors[:, order]) / singular_values
+    weights32 = weights.astype(np.float32)
+    components = np.empty((n_columns, n_kept), dtype=np.float32)
+    for start in range(0, n_columns, _GRAM_CHUNK):
+        components[start : start + _GRAM_CHUNK] = data[:, start : start + _GRAM_CHUNK].T @ weights32
+    peaks = np.argmax(np.abs(components), axis=0)
+    signs = np.sign(components[peaks, np.arange(n_kept)])
+    signs[signs == 0] = 1
+    components *= signs.astype(np.float32)
+    return components, singular_values
+
+
 def group_components(
     reduced: Sequence[np.ndarray] | np.ndarray, n_components: int = 200, random_state: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -273,25 +340,18 @@ def group_components(
     Returns
     -------
     components : ndarray of shape (n_voxels, n_components), float32
-        Left singular vectors of the stacked reductions (voxels by
+        Leading right singular vectors of the stacked reductions (voxels by
         components), each reduced row first scaled to unit norm (nilearn's
-        ``do_cca``).
+        ``do_cca``), by randomized SVD with 3 power iterations
+        (:func:`_wide_randomized_svd`).
     variance : ndarray of shape (n_components,)
         The singular values.
     """
     if isinstance(reduced, np.ndarray):
         data = reduced
     else:
-        n_rows = sum(part.shape[0] for part in reduced)
-        data = np.empty((n_rows, reduced[0].shape[1]), dtype=np.float32, order="F")
-        row = 0
-        for part in reduced:
-            data[row : row + part.shape[0]] = part
-            row += part.shape[0]
+        data = np.concatenate(list(reduced), axis=0)
     norms = np.sqrt(np.sum(data**2, axis=1))
     norms[norms == 0] = 1
     data /= norms[:, None]
-    components, singular, _ = randomized_svd(
-        data.T, n_components=n_components, transpose=True, random_state=random_state, n_iter=3
-    )
-    return components, singular
+    return _wide_randomized_svd(data, n_components, 3, random_state)

@@ -450,16 +450,26 @@ class Parcellations(TransformerMixin, BaseEstimator):
             )
             for img, confound in zip(imgs, confounds)
         )
+        # the stacked reductions are filled as subjects finish: one subject's
+        # masked data plus the stack are alive at a time
+        n_kept = [min(_GROUP_COMPONENTS, header.shape[3] if len(header.shape) == 4 else 1, n_voxels)
+                  for header in headers]  # fmt: skip
+        stacked = np.empty((sum(n_kept), n_voxels), dtype=np.float32)
         n_jobs = 1 if self.n_jobs is None else self.n_jobs
         if n_jobs == 1:
-            reduced = [job[0](*job[1], **job[2]) for job in _progress(jobs, len(imgs), self.verbose, "subjects")]
+            results = (job[0](*job[1], **job[2]) for job in jobs)
         else:
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-            reduced = list(_progress(parallel(jobs), len(imgs), self.verbose, "subjects"))
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        row = 0
+        for part in _progress(results, len(imgs), self.verbose, "subjects"):
+            stacked[row : row + part.shape[0]] = part
+            row += part.shape[0]
+            del part
+        stacked = stacked[:row]
 
         logger.info("Parcellations: group reduction")
-        components, self.variance_ = group_components(reduced, _GROUP_COMPONENTS, self.random_state)
-        del reduced
+        components, self.variance_ = group_components(stacked, _GROUP_COMPONENTS, self.random_state)
+        del stacked
         self.components_ = components.T
 
         logger.info("Parcellations: clustering with %s", self.method)
