@@ -18,8 +18,13 @@ region maskers):
   signals of the maps;
 - ``maskers/{regionkit,nilearn}-niftimasker``: every voxel of the brain mask.
 
-``benchmarks/compare_region_maskers.py`` checks the outputs against each other
-(max abs difference) outside the timed runs; it also builds the atlases.
+Each timed case returns its signals as arrays; the runner compares them with
+nilearn's (``compare_to``) outside the timing and, when they differ by more than
+rtol 1e-4, compares both with the float64 reference (``maskers/float64-*``,
+untimed): float64 label means / float64 ``scipy.linalg.lstsq`` on the maps'
+support, then ``nilearn.signal.clean`` in float64.
+``benchmarks/compare_region_maskers.py`` does the same comparison in one process
+(and builds the atlases).
 """
 
 from __future__ import annotations
@@ -122,11 +127,30 @@ def atlas_paths(data) -> dict:
     return paths
 
 
+_FLOOR = "floor/isal"
+
+
 def _summary(signals):
-    signals = np.asarray(signals)
-    # np.sum with a float64 accumulator casts in small buffers (nansum would
-    # copy the whole, possibly voxel-sized, output and inflate the peak RSS)
-    return {"shape": list(signals.shape), "sum": float(np.sum(signals, dtype=np.float64))}
+    """The signals as an array output (stored and compared by the runner, untimed)."""
+    return {"signals": np.asarray(signals)}
+
+
+def _float64_clean(signals):
+    from nilearn.signal import clean
+
+    return clean(signals.astype(np.float64), **_PARAMS)
+
+
+def _float64_bold(data, voxels):
+    """(n_volumes, n_voxels) float64 time series of the boolean-mask voxels."""
+    import nibabel as nib
+
+    bold = nib.load(data["bold"])
+    columns = []
+    for start in range(0, bold.shape[3], 50):
+        chunk = np.asarray(bold.dataobj[..., start : start + 50], dtype=np.float64)
+        columns.append(chunk[voxels].T)
+    return np.vstack(columns)
 
 
 # ------------------------------------------------------------------- labels
@@ -135,7 +159,9 @@ _LABELS = "labels masker, 400-region int16 atlas, detrend+zscore, 300 vols"
 
 @case("maskers/regionkit-labels400", task=_LABELS, library="regionkit",
       reference="maskers/nilearn-labels400", imports=("regionkit.maskers",),
-      description="regionkit NiftiLabelsMasker(400 int16 parcels, detrend, zscore_sample)")
+      description="regionkit NiftiLabelsMasker(400 int16 parcels, detrend, zscore_sample)",
+      compare_to="maskers/nilearn-labels400", floor=_FLOOR,
+      exact="maskers/float64-labels400")
 def regionkit_labels(data):
     from regionkit.maskers import NiftiLabelsMasker
 
@@ -145,12 +171,28 @@ def regionkit_labels(data):
 
 @case("maskers/nilearn-labels400", task=_LABELS, library="nilearn",
       requires=("nilearn",), imports=("nilearn.maskers",),
-      description="nilearn NiftiLabelsMasker, same parameters")
+      description="nilearn NiftiLabelsMasker, same parameters", floor=_FLOOR)
 def nilearn_labels(data):
     from nilearn.maskers import NiftiLabelsMasker
 
     atlas = atlas_paths(data)["labels400"]
     return _summary(NiftiLabelsMasker(atlas, **_PARAMS).fit_transform(data["bold"]))
+
+
+@case("maskers/float64-labels400", task=_LABELS, library="float64", accuracy_only=True,
+      requires=("nilearn",), description="float64 label means + float64 clean")
+def float64_labels(data):
+    import nibabel as nib
+
+    labels = np.asarray(nib.load(atlas_paths(data)["labels400"]).dataobj)
+    ids = np.unique(labels[labels != 0])
+    voxels = labels != 0
+    series = _float64_bold(data, voxels)
+    owner = np.searchsorted(ids, labels[voxels])
+    sums = np.zeros((series.shape[0], ids.size))
+    np.add.at(sums.T, owner, series.T)
+    means = sums / np.bincount(owner, minlength=ids.size)
+    return {"signals": _float64_clean(means)}
 
 
 # --------------------------------------------------------------------- maps
@@ -159,7 +201,9 @@ def _maps_cases(key, n_maps):
 
     @case(f"maskers/regionkit-{key}", task=task, library="regionkit",
           reference=f"maskers/nilearn-{key}", imports=("regionkit.maskers",),
-          description=f"regionkit NiftiMapsMasker({n_maps} maps, detrend, zscore_sample)")
+          description=f"regionkit NiftiMapsMasker({n_maps} maps, detrend, zscore_sample)",
+          compare_to=f"maskers/nilearn-{key}", floor=_FLOOR,
+          exact=f"maskers/float64-{key}")
     def regionkit_maps(data):
         from regionkit.maskers import NiftiMapsMasker
 
@@ -168,18 +212,37 @@ def _maps_cases(key, n_maps):
 
     @case(f"maskers/nilearn-{key}", task=task, library="nilearn",
           requires=("nilearn",), imports=("nilearn.maskers",),
-          description="nilearn NiftiMapsMasker, same parameters")
+          description="nilearn NiftiMapsMasker, same parameters", floor=_FLOOR)
     def nilearn_maps(data):
         from nilearn.maskers import NiftiMapsMasker
 
         atlas = atlas_paths(data)[key]
         return _summary(NiftiMapsMasker(atlas, **_PARAMS).fit_transform(data["bold"]))
 
-    return regionkit_maps, nilearn_maps
+    @case(f"maskers/float64-{key}", task=task, library="float64", accuracy_only=True,
+          requires=("nilearn",),
+          description="float64 scipy.linalg.lstsq on the maps' support + float64 clean")
+    def float64_maps(data):
+        import nibabel as nib
+        from scipy import linalg
+
+        maps_img = nib.load(atlas_paths(data)[key])
+        support = np.zeros(maps_img.shape[:3], dtype=bool)
+        for index in range(maps_img.shape[3]):
+            support |= np.asarray(maps_img.dataobj[..., index]) != 0
+        matrix = np.column_stack(
+            [np.asarray(maps_img.dataobj[..., i], dtype=np.float64)[support]
+             for i in range(maps_img.shape[3])]
+        )
+        series = _float64_bold(data, support)
+        signals = linalg.lstsq(matrix, series.T, lapack_driver="gelsy")[0].T
+        return {"signals": _float64_clean(signals)}
+
+    return regionkit_maps, nilearn_maps, float64_maps
 
 
-regionkit_maps64, nilearn_maps64 = _maps_cases("maps64", 64)
-regionkit_maps1024, nilearn_maps1024 = _maps_cases("maps1024", 1024)
+regionkit_maps64, nilearn_maps64, float64_maps64 = _maps_cases("maps64", 64)
+regionkit_maps1024, nilearn_maps1024, float64_maps1024 = _maps_cases("maps1024", 1024)
 
 
 # -------------------------------------------------------------- NiftiMasker
@@ -188,7 +251,8 @@ _NIFTI = "NiftiMasker with the brain mask (278k voxels), 300 vols"
 
 @case("maskers/regionkit-niftimasker", task=_NIFTI, library="regionkit",
       reference="maskers/nilearn-niftimasker", imports=("regionkit.maskers",),
-      description="regionkit NiftiMasker(mask_img=brain mask).fit_transform(run)")
+      description="regionkit NiftiMasker(mask_img=brain mask).fit_transform(run)",
+      compare_to="maskers/nilearn-niftimasker", floor=_FLOOR)
 def regionkit_niftimasker(data):
     from regionkit.maskers import NiftiMasker
 
@@ -197,7 +261,7 @@ def regionkit_niftimasker(data):
 
 @case("maskers/nilearn-niftimasker", task=_NIFTI, library="nilearn",
       requires=("nilearn",), imports=("nilearn.maskers",),
-      description="nilearn NiftiMasker, same mask")
+      description="nilearn NiftiMasker, same mask", floor=_FLOOR)
 def nilearn_niftimasker(data):
     from nilearn.maskers import NiftiMasker
 
