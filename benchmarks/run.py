@@ -312,11 +312,15 @@ def compare_outputs(results, cases, outputs_dir, data, env) -> None:
         if not accuracy["equal_within_rtol"] and exact and exact in cases:
             if exact not in exact_run:
                 logger.info("float64 reference %s (untimed)", exact)
-                run_in_subprocess(exact, data, env, outputs_dir=outputs_dir)
-                exact_run[exact] = _load_arrays(outputs_file(outputs_dir, exact))
+                try:
+                    run_in_subprocess(exact, data, env, outputs_dir=outputs_dir)
+                    exact_run[exact] = _load_arrays(outputs_file(outputs_dir, exact))
+                except RuntimeError as error:
+                    logger.error("float64 reference %s failed: %s", exact, error)
+                    exact_run[exact] = None
             reference = exact_run[exact]
-            accuracy["float64_reference"] = exact
-            for key, stats in per_key.items():
+            accuracy["float64_reference"] = exact if reference is not None else None
+            for key, stats in (per_key.items() if reference is not None else ()):
                 ours_vs = difference_stats(ours[key], reference[key])
                 theirs_vs = difference_stats(theirs[key], reference[key])
                 stats["ours_vs_float64"] = ours_vs
@@ -447,6 +451,10 @@ def markdown_report(record: dict) -> str:
                 f"{ours['peak_rss_mib_max'] / theirs['peak_rss_mib_max']:.2f} |"
             )
     lines += accuracy_table(record)
+    for name, failure in (record.get("failed") or {}).items():
+        first = failure["error"].splitlines()[0] if failure["error"] else ""
+        hint = " (killed: SIGKILL, most likely out of memory)" if "exit -9" in first else ""
+        lines += ["", f"Failed: `{name}`, repeat {failure['repeat']}: {first}{hint}"]
     return "\n".join(lines) + "\n"
 
 
@@ -584,16 +592,27 @@ def main(argv=None) -> int:
     # Repeats are interleaved (every case once, then again) so that the load of a
     # shared machine spreads over all cases rather than penalising one.
     repeats = {name: [] for name in cases}
+    failed = {}
     for i in range(args.repeat):
         for name in cases:
-            result = run_in_subprocess(name, data, env, outputs_dir=outputs_dir)
+            if name in failed:
+                continue
+            try:
+                result = run_in_subprocess(name, data, env, outputs_dir=outputs_dir)
+            except RuntimeError as error:
+                # One failing case (e.g. killed when out of memory: exit -9) must
+                # not lose the others' results: record it and go on.
+                logger.error("%s repeat %d failed: %s", name, i + 1, error)
+                failed[name] = {"repeat": i + 1, "error": str(error)[-2000:]}
+                continue
             logger.info("%-26s repeat %d: %.2f s (CPU %.2f s), peak %.0f MiB (+%.0f)",
                         name, i + 1, result["wall_s"], result["cpu_s"],
                         result["child_maxrss_mib"], result["peak_above_baseline_mib"])
             repeats[name].append(result)
             if result["blas"] and result["blas"] not in blas_seen:
                 blas_seen.append(result["blas"])
-    results = {name: summarize(name, cases[name], repeats[name]) for name in cases}
+    results = {name: summarize(name, cases[name], repeats[name]) for name in cases
+               if name not in failed}
     add_ratios(results)
     compare_outputs(results, all_registered, outputs_dir, data, env)
     environment_record = environment(args.blas_env,
@@ -606,6 +625,7 @@ def main(argv=None) -> int:
         "data": data_facts(manifest),
         "repeat": args.repeat,
         "results": results,
+        "failed": failed,
     }
     json_path, md_path = write_record(record, args.out_dir, stem)
     sys.stdout.write(md_path.read_text())
