@@ -123,6 +123,7 @@ def test_connected_components_voxel_exact(kind, strategy, threshold, two_sided):
 @pytest.mark.parametrize(("strategy", "threshold", "two_sided"),
                          [STRATEGIES[0], STRATEGIES[2], STRATEGIES[5]])
 def test_local_regions_same_index_and_ari(kind, strategy, threshold, two_sided):
+    """With whichever solver is installed (multigrid with pyamg)."""
     ours, theirs = _fit_both(
         _img(kind), extractor="local_regions", min_region_size=200, smoothing_fwhm=6,
         thresholding_strategy=strategy, threshold=threshold, two_sided=two_sided,
@@ -184,8 +185,8 @@ def run_img():
     "params",
     [
         {"extractor": "connected_components"},
-        {"extractor": "local_regions", "standardize": "zscore_sample", "detrend": True,
-         "low_pass": 0.2, "high_pass": 0.01, "t_r": 2.0},
+        {"extractor": "connected_components", "standardize": "zscore_sample",
+         "detrend": True, "low_pass": 0.2, "high_pass": 0.01, "t_r": 2.0},
         {"extractor": "connected_components", "mask_img": "mask", "smoothing_fwhm": None,
          "standardize": "psc"},
     ],
@@ -203,11 +204,8 @@ def test_signals_match(run_img, params):
         warnings.simplefilter("ignore")
         theirs = nilearn_regions.RegionExtractor(img, min_region_size=100, **params)
         theirs_signals = theirs.fit_transform(run_img, confounds=confounds)
-    # local_regions may differ on a few boundary voxels: compare the same regions
-    ours_labels = _region_labels(ours.regions_img_)
-    theirs_labels = _region_labels(theirs.regions_img_)
-    if not np.array_equal(ours_labels, theirs_labels):
-        pytest.skip("regions differ on boundary voxels; signals compared elsewhere")
+    np.testing.assert_array_equal(_region_labels(ours.regions_img_),
+                                  _region_labels(theirs.regions_img_))
     assert ours_signals.dtype == np.float32
     # nilearn solves the least squares in float32 (errors ~2e-5 of the signal
     # scale, amplified by psc); ours is float64-accurate (see the next test).
@@ -238,3 +236,31 @@ def test_signals_are_float64_accurate(run_img):
     ours_error = np.abs(ours_signals - truth).max() / scale
     theirs_error = np.abs(theirs_signals - truth).max() / scale
     assert ours_error < 1e-6 and ours_error <= theirs_error
+
+
+def test_local_regions_voxel_exact_without_pyamg(monkeypatch):
+    """nilearn's solver (plain CG) gives nilearn's regions, voxel for voxel."""
+    import regionkit.regions.region_extractor as module
+
+    monkeypatch.setattr(module, "_random_walker_mode", lambda: "cg")
+    ours, theirs = _fit_both(
+        _img("ica"), extractor="local_regions", min_region_size=200,
+        thresholding_strategy="percentile", threshold=75, two_sided=False,
+    )
+    assert ours.random_walker_mode_ == "cg"
+    assert ours.index_.tolist() == list(theirs.index_)
+    np.testing.assert_array_equal(np.asarray(ours.regions_img_.dataobj),
+                                  np.asarray(theirs.regions_img_.dataobj))
+
+
+def test_local_regions_signals(run_img):
+    """Same regions up to boundary voxels, hence near-identical signals."""
+    ours, theirs = _fit_both(_img("ica"), extractor="local_regions", min_region_size=200)
+    ours_signals = ours.transform(run_img)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs_signals = theirs.transform(run_img)
+    assert ours_signals.shape == theirs_signals.shape
+    for column in range(ours_signals.shape[1]):
+        correlation = np.corrcoef(ours_signals[:, column], theirs_signals[:, column])[0, 1]
+        assert correlation > 0.99

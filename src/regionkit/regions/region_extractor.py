@@ -18,6 +18,7 @@ nilearn crashes or mutates itself: a fit where no region survives raises a
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from typing import Any
 
@@ -339,6 +340,11 @@ def split_maps(
 # --------------------------------------------------------------------------
 # Estimator
 # --------------------------------------------------------------------------
+def _random_walker_mode() -> str:
+    """The multigrid solver when pyamg is installed, nilearn's otherwise."""
+    return "cg_mg" if importlib.util.find_spec("pyamg") is not None else "cg"
+
+
 def _binary_mask_img(mask_img: Any) -> nib.Nifti1Image | None:
     """nilearn's mask rule: 3D, or 4D reduced by "all volumes non-zero"."""
     if mask_img is None:
@@ -431,6 +437,20 @@ low_pass, high_pass, t_r, dtype, clean_args
         Number of output columns (regions).
     clean_args_ : dict
         Keyword arguments given to :func:`regionkit.signal.clean`.
+    random_walker_mode_ : str or None
+        Solver of the random walker (``"local_regions"``; None otherwise):
+        ``"cg_mg"`` when pyamg is installed, else ``"cg"``.
+
+    Notes
+    -----
+    ``"local_regions"`` solves one random-walker system per seed, per map, on
+    the bounding box of each connected piece of the thresholded map. Without
+    pyamg the solver is nilearn's (plain conjugate gradient) and the regions
+    are nilearn's, voxel for voxel. With pyamg (``pip install
+    "regionkit[all]"``) an algebraic multigrid preconditioner is used: about
+    8x faster on 2 mm ICA maps; a few boundary voxels, where nilearn's
+    solver stops before converging, may change region (adjusted Rand index
+    >= 0.99 against nilearn in our tests, same regions and ``index_``).
 
     See Also
     --------
@@ -575,18 +595,21 @@ low_pass, high_pass, t_r, dtype, clean_args
             two_sided=self.two_sided,
             mask_img=mask_img if self.thresholding_strategy != "ratio_n_voxels" else None,
         )
+        walker_mode = _random_walker_mode() if self.extractor == "local_regions" else None
         regions_img, index = split_maps(
             thresholded,
             min_region_size=self.min_region_size,
             extract_type=self.extractor,
             smoothing_fwhm=self.smoothing_fwhm,
             mask_img=mask_img,
+            random_walker_mode=walker_mode,
         )
         if regions_img is None:
             raise ValueError(self._no_region_message(thresholded))
 
         self.regions_img_ = regions_img
         self.index_ = index
+        self.random_walker_mode_ = walker_mode
         masker = self._masker(regions_img, mask_img)
         masker.set_output(transform="default")
         masker.fit(imgs)
