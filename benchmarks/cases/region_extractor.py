@@ -14,7 +14,10 @@ smoothing_fwhm 6 mm, which also smooths the run at transform as nilearn does):
 - ``regions/<lib>-local-fit``: the local_regions ``fit()`` only (region split);
 - ``regions/regionkit-local-fit-mg``: the same split through
   ``split_maps(random_walker_mode="cg_mg")`` (pyamg multigrid
-  preconditioner; skipped without pyamg).
+  preconditioner, what RegionExtractor uses when pyamg is installed; skipped
+  without pyamg);
+- ``regions/regionkit-local-fit-cg``: the same with ``random_walker_mode="cg"``
+  (nilearn's plain conjugate gradient: nilearn's regions voxel for voxel).
 """
 
 from __future__ import annotations
@@ -130,7 +133,7 @@ def nilearn_local(data):
 
 
 @case("regions/regionkit-local-fit", task=_LOCAL_FIT, library="regionkit",
-      reference="regions/nilearn-local-fit",
+      reference="regions/nilearn-fitonly-local",
       imports=("regionkit.regions", "regionkit.maskers", "skimage.segmentation"))
 def regionkit_local_fit(data):
     """regionkit RegionExtractor(extractor='local_regions').fit()"""
@@ -139,7 +142,7 @@ def regionkit_local_fit(data):
     return _fit(RegionExtractor, data)
 
 
-@case("regions/nilearn-local-fit", task=_LOCAL_FIT, library="nilearn", requires=("nilearn",),
+@case("regions/nilearn-fitonly-local", task=_LOCAL_FIT, library="nilearn", requires=("nilearn",),
       imports=("nilearn.regions", "nilearn.maskers"))
 def nilearn_local_fit(data):
     """nilearn RegionExtractor(extractor='local_regions').fit()"""
@@ -158,5 +161,19 @@ def regionkit_local_fit_mg(data):
     regions_img, index = split_maps(
         threshold_maps(_maps(data), 1.0), 1350, "local_regions", 6,
         random_walker_mode="cg_mg",
+    )
+    return {"n_regions": int(regions_img.shape[3]), "index": [int(i) for i in index]}
+
+
+@case("regions/regionkit-local-fit-cg", task=_LOCAL_FIT + ", plain CG", library="regionkit",
+      reference="regions/nilearn-fitonly-local",
+      imports=("regionkit.regions", "skimage.segmentation"))
+def regionkit_local_fit_cg(data):
+    """threshold_maps + split_maps(random_walker_mode='cg') (nilearn's solver)"""
+    from regionkit.regions.region_extractor import split_maps, threshold_maps
+
+    regions_img, index = split_maps(
+        threshold_maps(_maps(data), 1.0), 1350, "local_regions", 6,
+        random_walker_mode="cg",
     )
     return {"n_regions": int(regions_img.shape[3]), "index": [int(i) for i in index]}
