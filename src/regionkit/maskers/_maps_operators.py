@@ -95,16 +95,23 @@ def read_maps(maps_img, shape, affine, chunk_size: int = 16) -> MapsMatrix:
     source_volume = _voxel_volume(maps_img.affine)
     rows, cols, values, weights = [], [], [], []
     for start, block in iter_blocks(maps_img, chunk_size=chunk_size):
-        block = np.where(np.isfinite(block), block, np.float32(0))
-        weights.append(np.abs(block).sum(axis=1, dtype=np.float64) * source_volume)
+        # work on the voxels some map of the chunk touches (NaN counts: != 0)
+        touched = np.flatnonzero(block.any(axis=0))
+        sub = block[:, touched]
+        sub[~np.isfinite(sub)] = 0
+        weights.append(np.abs(sub).sum(axis=1, dtype=np.float64) * source_volume)
         if resample:
+            block = np.zeros_like(block)
+            block[:, touched] = sub
             block = _resample_block(
                 block, source_shape, maps_img.affine, shape, affine, interpolation="linear"
             )
-        local_map, voxel = np.nonzero(block)
-        rows.append(voxel.astype(np.int64))
+            touched = np.flatnonzero(block.any(axis=0))
+            sub = block[:, touched]
+        local_map, position = np.nonzero(sub)
+        rows.append(touched[position].astype(np.int64))
         cols.append((local_map + start).astype(np.int32))
-        values.append(block[local_map, voxel].astype(np.float32))
+        values.append(sub[local_map, position].astype(np.float32))
     n_maps = int(maps_img.shape[3]) if len(maps_img.shape) == 4 else 1
     return MapsMatrix(
         shape=tuple(int(s) for s in shape[:3]),
@@ -158,7 +165,23 @@ class MapsProjection:
 
 
 def _gram_pinv(gram: np.ndarray) -> np.ndarray:
-    """Pseudo-inverse of a symmetric positive semi-definite matrix."""
+    """Pseudo-inverse of a symmetric positive semi-definite matrix.
+
+    Cholesky (n^3 / 3 flops) when the matrix is comfortably positive definite,
+    else the eigendecomposition with nilearn's rank cut-off (minimum-norm
+    solution, as ``lstsq``).
+    """
+    from scipy import linalg
+
+    n = gram.shape[0]
+    if n:
+        try:
+            factor = linalg.cho_factor(gram, lower=True, check_finite=False)
+            diagonal = np.abs(np.diag(factor[0]))
+            if diagonal.min() ** 2 > diagonal.max() ** 2 * 1e-10:
+                return linalg.cho_solve(factor, np.eye(n), check_finite=False)
+        except linalg.LinAlgError:
+            pass
     eigenvalues, eigenvectors = np.linalg.eigh(gram)
     top = eigenvalues.max() if eigenvalues.size else 0.0
     keep = eigenvalues > max(top, 0.0) * gram.shape[0] * np.finfo(np.float64).eps
