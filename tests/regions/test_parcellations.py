@@ -300,3 +300,14 @@ def test_confounds_of_wrong_length(runs, fitted_ward, no_heavy_work):
         Parcellations("kmeans").fit(runs, confounds=confounds)
     with pytest.raises(ValueError, match="got 3 confounds for 2 images"):
         fitted_ward.transform(runs, confounds=confounds)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"detrend": True, "high_pass": 0.05, "t_r": 2.0}])
+def test_fit_transform_from_reductions_equals_transform(runs, kwargs):
+    confounds = [np.random.default_rng(5 + i).standard_normal((N_VOLUMES, 2)) for i in range(2)]
+    model = Parcellations("kmeans", n_parcels=9, **kwargs)
+    fast = model.fit_transform(runs, confounds=confounds)
+    slow = model.transform(runs, confounds=confounds)
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype and a.shape == b.shape == (N_VOLUMES, 9)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(b).max())

@@ -25,11 +25,12 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 from scipy import linalg
+from scipy.linalg import blas
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
 
 from ..image import check_niimg, resample_img
-from ..image._smooth import smooth_array
+from ..image._smooth import fwhm_to_sigma, smooth_array
 from ..image.stream import iter_blocks
 from ..signal import clean
 
@@ -88,6 +89,21 @@ def crop_to_mask(mask: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.n
     return mask[box], cropped_affine
 
 
+def _smoothing_box(mask: np.ndarray, affine: np.ndarray, fwhm: Any) -> tuple[slice, slice, slice]:
+    """Mask bounding box widened by the Gaussian's reach (scipy truncates at 4 sigma)."""
+    if isinstance(fwhm, str):  # "fast": 1-voxel kernel
+        reach = np.ones(3, dtype=int)
+    else:
+        sigma = fwhm_to_sigma(fwhm, affine)
+        reach = np.array([int(4.0 * float(s) + 0.5) for s in sigma]) + 1
+    coords = np.array(np.nonzero(mask))
+    if coords.shape[1] == 0:
+        return (slice(None),) * 3
+    start = np.maximum(coords.min(axis=1) - reach, 0)
+    stop = np.minimum(coords.max(axis=1) + reach + 1, mask.shape)
+    return tuple(slice(int(a), int(b)) for a, b in zip(start, stop))
+
+
 def _same_grid(img: nib.Nifti1Image, mask_img: nib.Nifti1Image) -> bool:
     return tuple(img.shape[:3]) == tuple(mask_img.shape[:3]) and np.allclose(img.affine, mask_img.affine)
 
@@ -142,14 +158,22 @@ def masked_signals(
         checked = source
     n_timepoints = checked.shape[3] if len(checked.shape) == 4 else 1
     grid_shape = tuple(mask.shape)
-    columns = voxel_columns(mask)
-    signals = np.empty((n_timepoints, columns.size), dtype=np.float32)
-    for start, block in iter_blocks(source if not isinstance(source, (str,)) else source, chunk_size=chunk_size):
-        n_block = block.shape[0]
-        if smoothing_fwhm is not None:
-            volumes = block.reshape(n_block, *grid_shape[::-1]).transpose(3, 2, 1, 0)
+    signals = np.empty((n_timepoints, int(mask.sum())), dtype=np.float32)
+    if smoothing_fwhm is None:
+        columns = voxel_columns(mask)
+        for start, block in iter_blocks(source, chunk_size=chunk_size):
+            signals[start : start + block.shape[0]] = block[:, columns]
+    else:
+        # smooth only the mask's bounding box plus the kernel's reach: the mask
+        # voxels get exactly the values whole-volume smoothing gives them
+        box = _smoothing_box(mask, affine, smoothing_fwhm)
+        columns = voxel_columns(mask[box])
+        for start, block in iter_blocks(source, chunk_size=chunk_size):
+            n_block = block.shape[0]
+            cropped = np.ascontiguousarray(block.reshape(n_block, *grid_shape[::-1])[(slice(None), *box[::-1])])
+            volumes = cropped.transpose(3, 2, 1, 0)
             smooth_array(volumes, affine, smoothing_fwhm, ensure_finite=True, copy=False)
-        signals[start : start + n_block] = block[:, columns]
+            signals[start : start + n_block] = cropped.reshape(n_block, -1)[:, columns]
     return clean(
         signals,
         detrend=detrend,
@@ -162,7 +186,7 @@ def masked_signals(
     )
 
 
-def _gram_svd(signals: np.ndarray, n_components: int) -> np.ndarray:
+def _gram_svd(signals: np.ndarray, n_components: int, rotation_out: list | None = None) -> np.ndarray:
     """``S @ U.T`` of the exact SVD of ``signals.T`` through the float64 Gram matrix.
 
     Same result as a full LAPACK SVD followed by scikit-learn's ``svd_flip``
@@ -173,19 +197,19 @@ def _gram_svd(signals: np.ndarray, n_components: int) -> np.ndarray:
     gram = np.zeros((n_timepoints, n_timepoints), dtype=np.float64)
     for start in range(0, n_voxels, _GRAM_CHUNK):
         part = signals[:, start : start + _GRAM_CHUNK].astype(np.float64)
-        gram += part @ part.T
+        gram += blas.dsyrk(1.0, part)  # upper triangle of part @ part.T
+    gram = np.triu(gram) + np.triu(gram, 1).T
     eigenvalues, eigenvectors = np.linalg.eigh(gram)
     order = np.argsort(eigenvalues, kind="stable")[::-1][:n_components]
     right = eigenvectors[:, order]
     # rows of S @ U.T are V.T @ signals, one temporal component each
-    scaled = np.empty((order.size, n_voxels), dtype=np.float32)
-    for start in range(0, n_voxels, _GRAM_CHUNK):
-        part = signals[:, start : start + _GRAM_CHUNK].astype(np.float64)
-        scaled[:, start : start + _GRAM_CHUNK] = right.T @ part
+    scaled = right.T.astype(np.float32) @ signals
     peaks = np.argmax(np.abs(scaled), axis=1)
     signs = np.sign(scaled[np.arange(order.size), peaks])
     signs[signs == 0] = 1
     scaled *= signs[:, None].astype(np.float32)
+    if rotation_out is not None:
+        rotation_out.append(right * signs)
     return scaled
 
 
@@ -236,8 +260,9 @@ def mask_and_reduce(
     confounds: Any = None,
     n_components: int = 200,
     random_state: Any = None,
+    return_rotation: bool = False,
     **signal_kwargs: Any,
-) -> np.ndarray:
+) -> Any:
     """Stream one subject once and return its reduction (see :func:`reduce_subject`).
 
     Parameters
@@ -247,6 +272,10 @@ def mask_and_reduce(
     confounds : array-like, path, DataFrame or None
     n_components : int, default=200
     random_state : int, RandomState or None
+    return_rotation : bool, default=False
+        Also return the orthogonal ``(n_timepoints, n_timepoints)`` matrix
+        ``R`` with ``signals = R @ reduced`` when the run is short enough to be
+        kept whole (``n_timepoints <= min(n_components, n_voxels)``), else None.
     **signal_kwargs
         ``smoothing_fwhm``, ``detrend``, ``standardize``,
         ``standardize_confounds``, ``low_pass``, ``high_pass``, ``t_r``
@@ -255,9 +284,18 @@ def mask_and_reduce(
     Returns
     -------
     reduced : ndarray of shape (n_kept, n_voxels), float32
+    rotation : ndarray of shape (n_timepoints, n_timepoints) or None
+        Only with ``return_rotation=True``.
     """
     signals = masked_signals(img, mask_img, confounds=confounds, **signal_kwargs)
-    return reduce_subject(signals, n_components, random_state)
+    if not return_rotation:
+        return reduce_subject(signals, n_components, random_state)
+    n_timepoints, n_voxels = signals.shape
+    if n_timepoints <= min(n_components, n_voxels):
+        rotations: list = []
+        reduced = _gram_svd(signals, n_timepoints, rotations)
+        return reduced, rotations[0]
+    return reduce_subject(signals, n_components, random_state), None
 
 
 def _wide_randomized_svd(
@@ -325,7 +363,10 @@ def _wide_randomized_svd(
 
 
 def group_components(
-    reduced: Sequence[np.ndarray] | np.ndarray, n_components: int = 200, random_state: Any = None
+    reduced: Sequence[np.ndarray] | np.ndarray,
+    n_components: int = 200,
+    random_state: Any = None,
+    norms_out: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Spatial components shared by all subjects.
 
@@ -336,6 +377,8 @@ def group_components(
         normalised in place.
     n_components : int, default=200
     random_state : int, RandomState or None
+    norms_out : list, optional
+        Receives the rows' norms (the stack is divided by them in place).
 
     Returns
     -------
@@ -354,4 +397,7 @@ def group_components(
     norms = np.sqrt(np.sum(data**2, axis=1))
     norms[norms == 0] = 1
     data /= norms[:, None]
-    return _wide_randomized_svd(data, n_components, 3, random_state)
+    components, singular_values = _wide_randomized_svd(data, n_components, 3, random_state)
+    if norms_out is not None:
+        norms_out.append(norms)
+    return components, singular_values

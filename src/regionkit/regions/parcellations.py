@@ -414,6 +414,12 @@ class Parcellations(TransformerMixin, BaseEstimator):
         self : Parcellations
         """
         del y
+        self._fit(imgs, confounds, keep_rotations=False)
+        return self
+
+    def _fit(self, imgs: Any, confounds: Any, keep_rotations: bool) -> list | None:
+        """Fit; with ``keep_rotations``, return the parcel signals of ``imgs`` when
+        they can be read off the reductions (see :meth:`fit_transform`), else None."""
         self._check_params()
         imgs, single = _as_list(imgs)
         if not imgs:
@@ -446,10 +452,12 @@ class Parcellations(TransformerMixin, BaseEstimator):
                 confounds=confound,
                 n_components=_GROUP_COMPONENTS,
                 random_state=self.random_state,
+                return_rotation=keep_rotations,
                 **self._signal_kwargs(),
             )
             for img, confound in zip(imgs, confounds)
         )
+        rotations = []
         # the stacked reductions are filled as subjects finish: one subject's
         # masked data plus the stack are alive at a time
         n_kept = [min(_GROUP_COMPONENTS, header.shape[3] if len(header.shape) == 4 else 1, n_voxels)
@@ -462,14 +470,20 @@ class Parcellations(TransformerMixin, BaseEstimator):
             results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
         row = 0
         for part in _progress(results, len(imgs), self.verbose, "subjects"):
+            if keep_rotations:
+                part, rotation = part
+                rotations.append(rotation)
             stacked[row : row + part.shape[0]] = part
             row += part.shape[0]
             del part
         stacked = stacked[:row]
 
         logger.info("Parcellations: group reduction")
-        components, self.variance_ = group_components(stacked, _GROUP_COMPONENTS, self.random_state)
-        del stacked
+        norms: list = []
+        components, self.variance_ = group_components(stacked, _GROUP_COMPONENTS, self.random_state, norms)
+        keep_rotations = keep_rotations and all(rotation is not None for rotation in rotations)
+        if not keep_rotations:
+            del stacked
         self.components_ = components.T
 
         logger.info("Parcellations: clustering with %s", self.method)
@@ -484,7 +498,9 @@ class Parcellations(TransformerMixin, BaseEstimator):
         self.labels_img_ = unmask(labels.astype(np.int32), self.mask_img_)
         self.n_elements_ = int(unique_labels.size)
         self.masker_ = self._make_masker()
-        return self
+        if not keep_rotations:
+            return None
+        return _signals_from_reductions(stacked, norms[0], rotations, labels - 1, self.n_elements_)
 
     def _cluster(self, components: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Labels ``0 .. n_parcels - 1`` of the voxels; ``components`` is (n_voxels, n_components)."""
@@ -615,9 +631,37 @@ class Parcellations(TransformerMixin, BaseEstimator):
         return signals[0] if single or len(signals) == 1 else signals
 
     def fit_transform(self, imgs: Any, y: Any = None, confounds: Any = None) -> np.ndarray | list[np.ndarray]:
-        """Fit on ``imgs`` then return their parcel signals (see :meth:`transform`)."""
+        """Fit on ``imgs`` then return their parcel signals (see :meth:`transform`).
+
+        Equal to ``fit(imgs).transform(imgs)``; for runs of at most 200 volumes
+        without standardization or resampling the signals are computed from the
+        fit's reductions instead of reading the images again.
+        """
         del y
+        if self._transform_from_reductions(imgs, confounds):
+            signals = self._fit(imgs, confounds, keep_rotations=True)
+            if signals is not None:
+                single = _as_list(imgs)[1]
+                return signals[0] if single or len(signals) == 1 else signals
+            return self.transform(imgs, confounds=confounds)
         return self.fit(imgs, confounds=confounds).transform(imgs, confounds=confounds)
+
+    def _transform_from_reductions(self, imgs: Any, confounds: Any) -> bool:
+        """Whether the fit's reductions give the transform's output exactly.
+
+        Short runs (at most 200 volumes) are kept whole by the reduction, up to
+        an orthogonal rotation in time; when the images are on the mask's grid
+        and cleaning is linear (no standardization, confounds standardized as
+        the labels masker does), the mean of each parcel's cleaned voxels equals
+        the cleaned parcel mean, so the images need not be read a third time.
+        """
+        if self.target_affine is not None or self.target_shape is not None or self._standardize() is not None:
+            return False
+        if confounds is not None and not self.standardize_confounds:
+            return False
+        if self.mask is not None:
+            return False
+        return True
 
     def inverse_transform(self, signals: Any) -> nib.Nifti1Image | list[nib.Nifti1Image]:
         """Images where each parcel's voxels hold the parcel's signal.
@@ -684,6 +728,36 @@ class Parcellations(TransformerMixin, BaseEstimator):
             del signals
         data = np.concatenate(parts, axis=0)
         return _explained_variance(data, self.components_, per_component)
+
+
+def _signals_from_reductions(
+    stacked: np.ndarray, norms: np.ndarray, rotations: list, labels: np.ndarray, n_parcels: int
+) -> list[np.ndarray]:
+    """Parcel means of each subject's cleaned signals, rebuilt from its reduction.
+
+    ``stacked`` holds the subjects' reductions divided by ``norms`` (row-wise);
+    subject ``s`` has signals ``rotations[s] @ reduced_s``. ``labels`` are
+    ``0 .. n_parcels - 1`` per voxel.
+    """
+    from scipy import sparse
+
+    n_voxels = labels.size
+    counts = np.bincount(labels, minlength=n_parcels).astype(np.float64)
+    averaging = sparse.csr_matrix(
+        (1.0 / counts[labels], (labels, np.arange(n_voxels))), shape=(n_parcels, n_voxels)
+    )
+    signals = []
+    row = 0
+    for rotation in rotations:
+        n_rows = rotation.shape[1]
+        means = np.zeros((n_rows, n_parcels), dtype=np.float64)
+        for start in range(0, n_voxels, 32768):
+            block = stacked[row : row + n_rows, start : start + 32768].astype(np.float64)
+            means += (averaging[:, start : start + 32768] @ block.T).T
+        means *= norms[row : row + n_rows, None]
+        signals.append((rotation @ means).astype(np.float32))
+        row += n_rows
+    return signals
 
 
 def _extract(masker: Any, img: Any, confound: Any) -> np.ndarray:
