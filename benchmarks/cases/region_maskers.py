@@ -226,14 +226,10 @@ def _maps_cases(key, n_maps):
         import nibabel as nib
         from scipy import linalg
 
-        maps_img = nib.load(atlas_paths(data)[key])
-        support = np.zeros(maps_img.shape[:3], dtype=bool)
-        for index in range(maps_img.shape[3]):
-            support |= np.asarray(maps_img.dataobj[..., index]) != 0
-        matrix = np.column_stack(
-            [np.asarray(maps_img.dataobj[..., i], dtype=np.float64)[support]
-             for i in range(maps_img.shape[3])]
-        )
+        maps = np.asarray(nib.load(atlas_paths(data)[key]).dataobj, dtype=np.float32)
+        support = maps.any(axis=-1)
+        matrix = maps[support].astype(np.float64)
+        del maps
         series = _float64_bold(data, support)
         signals = linalg.lstsq(matrix, series.T, lapack_driver="gelsy")[0].T
         return {"signals": _float64_clean(signals)}
