@@ -320,15 +320,6 @@ high_variance_confounds, low_pass, high_pass, t_r, dtype
         )
         return self._finish_transform(context, [signals], report)
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Self-contained HTML report of the fitted masker.
-
-        See :func:`regionkit.reporting.make_report` (imported only here).
-        """
-        from ..reporting import make_report
-
-        return make_report(self, title=title, engine=engine, **kwargs)
-
     def _inverse_voxel_signals(self, signals_2d):
         plan = self.extraction_plan_
         shape = plan.shape
