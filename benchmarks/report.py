@@ -5,6 +5,7 @@ Usage::
     python benchmarks/report.py                      # latest full (non --quick) run
     python benchmarks/report.py results/X.json       # a given results file
     python benchmarks/report.py -k spheres/ -k floor/isal   # only these cases
+    python benchmarks/report.py --summary            # newest result of every case
     python benchmarks/report.py --readme             # refresh the README's tables
 
 The output is the markdown ``run.py`` prints: a header line (machine, load
@@ -70,12 +71,69 @@ def render(path: Path | None = None, patterns=()) -> str:
     return f"Source: `{source}`.\n\n" + run.markdown_report(select(record, patterns))
 
 
+def summary(results_dir: Path = run.RESULTS_DIR, patterns=(), n_volumes=300) -> str:
+    """One side-by-side table over every full-data results file.
+
+    For each case the newest run that has it is kept (stamps sort in time
+    order); regionkit cases are paired with the other libraries' cases of the
+    same task. Runs differ in load, so the CPU ratio is the one to compare.
+    """
+    latest = {}
+    failed = {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("data", {}).get("bold_shape", [0])[-1] != n_volumes:
+            continue
+        for name, result in record["results"].items():
+            if not patterns or any(p in name for p in patterns):
+                latest[name] = (result, path.stem, record["repeat"])
+                failed.pop(name, None)
+        for name, failure in (record.get("failed") or {}).items():
+            if name not in latest:
+                failed[name] = (failure, path.stem)
+    lines = [
+        "| task | regionkit case | wall s | CPU s | MiB | other case | wall s | CPU s "
+        "| MiB | speed-up (wall / CPU) | memory ratio | runs (stamp x repeats) |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    by_task = {}
+    for name, (result, stem, repeat) in latest.items():
+        by_task.setdefault(result["task"], []).append((name, result, stem, repeat))
+    for task, group in by_task.items():
+        ours = [g for g in group if g[1]["library"] == "regionkit"]
+        others = [g for g in group
+                  if g[1]["library"] not in ("regionkit", "floor", "float64")]
+        for o_name, o, o_stem, o_rep in ours:
+            for t_name, t, t_stem, t_rep in others or [(None, None, None, None)]:
+                if t is None:
+                    lines.append(
+                        f"| {task} | {o_name} | {o['wall_s_median']:.2f} | "
+                        f"{o['cpu_s_median']:.2f} | {o['peak_rss_mib_max']:.0f} | "
+                        f"- | - | - | - | - | - | {o_stem} x{o_rep} |")
+                    continue
+                lines.append(
+                    f"| {task} | {o_name} | {o['wall_s_median']:.2f} | "
+                    f"{o['cpu_s_median']:.2f} | {o['peak_rss_mib_max']:.0f} | {t_name} | "
+                    f"{t['wall_s_median']:.2f} | {t['cpu_s_median']:.2f} | "
+                    f"{t['peak_rss_mib_max']:.0f} | "
+                    f"{t['wall_s_median'] / o['wall_s_median']:.1f} / "
+                    f"{t['cpu_s_median'] / o['cpu_s_median']:.1f} | "
+                    f"{o['peak_rss_mib_max'] / t['peak_rss_mib_max']:.2f} | "
+                    f"{o_stem} x{o_rep}, {t_stem} x{t_rep} |")
+    for name, (failure, stem) in failed.items():
+        first = failure["error"].splitlines()[0] if failure["error"] else ""
+        lines += ["", f"Failed (no successful run): `{name}` in {stem}: {first}"]
+    return "\n".join(lines) + "\n"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="?", type=Path, default=None,
                         help="results JSON (default: the latest full run)")
     parser.add_argument("-k", dest="patterns", action="append", default=[],
                         help="only cases whose name contains this (repeatable)")
+    parser.add_argument("--summary", action="store_true",
+                        help="one side-by-side table over all full-data results files")
     parser.add_argument("--readme", action="store_true",
                         help="rewrite the <!-- report: ... --> blocks of the README")
     parser.add_argument("--readme-path", type=Path, default=README)
@@ -94,7 +152,8 @@ def refresh_readme(readme: Path = README) -> int:
         if path is not None and not path.is_absolute():
             path = BENCHMARKS / path
         count += 1
-        return match.group(1) + render(path, args.patterns) + match.group(4)
+        body = summary(patterns=args.patterns) if args.summary else render(path, args.patterns)
+        return match.group(1) + body + match.group(4)
 
     readme.write_text(_BLOCK.sub(replace, text))
     return count
@@ -106,6 +165,9 @@ def main(argv=None) -> int:
     if args.readme:
         n_blocks = refresh_readme(args.readme_path)
         sys.stdout.write(f"refreshed {n_blocks} report block(s) in {args.readme_path}\n")
+        return 0
+    if args.summary:
+        sys.stdout.write(summary(patterns=args.patterns))
         return 0
     sys.stdout.write(render(args.results, args.patterns))
     return 0

@@ -115,3 +115,37 @@ def test_spheres_case_quick_against_nilearn(tmp_path):
     table = run.markdown_report(record)
     assert f"| {names[0]} | {names[1]} |" in table
     assert "| signals |" in table and "| yes |" in table
+
+
+def test_report_renders_results_and_readme_blocks(tmp_path):
+    from benchmarks import report
+
+    manifest = generate_data.generate(tmp_path / "data", n_volumes=12, quick=True)
+    names = ("spheres/regionkit-power264-median", "floor/isal")
+    summaries = {}
+    for name in names:
+        measured = run.measure_case(get_case(name), manifest["files"])
+        measured = {**measured, "child_maxrss_mib": measured["peak_rss_mib"],
+                    "peak_above_baseline_mib": 1.0}
+        summaries[name] = run.summarize(name, get_case(name), [measured])
+    run.add_ratios(summaries)
+    ours = summaries[names[0]]
+    assert ours["ratio_to_floor"] == ours["wall_s_median"] / summaries[names[1]]["wall_s_median"]
+    record = {"environment": {**run.environment("inherit", []),
+                              "load_average_at_end": (1.0, 2.0, 3.0)},
+              "data": run.data_facts(manifest), "repeat": 1, "results": summaries,
+              "failed": {"spheres/nilearn-power264-clean":
+                         {"repeat": 1, "error": "case x failed (exit -9):"}}}
+    json_path, _ = run.write_record(record, tmp_path / "results", "20990101-000000")
+    text = report.render(json_path, ["spheres/"])
+    assert "| spheres/regionkit-power264-median | regionkit |" in text
+    assert "| floor/isal |" not in text  # filtered out, so no floor ratio either
+    assert "1.0, 2.0, 3.0 at end" in text and "most likely out of memory" in text
+    table = report.summary(tmp_path / "results", n_volumes=12)
+    assert "| spheres/regionkit-power264-median |" in table  # no partner: dashes
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n<!-- report: {json_path} -k floor/ -->\nold\n<!-- /report -->\nb\n")
+    assert report.refresh_readme(readme) == 1
+    refreshed = readme.read_text()
+    assert "old" not in refreshed and "| floor/isal | floor |" in refreshed
+    assert refreshed.startswith("a\n<!-- report:") and refreshed.endswith("<!-- /report -->\nb\n")
