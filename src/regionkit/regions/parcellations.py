@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import tempfile
 import warnings
 from typing import Any, ClassVar
 
@@ -482,8 +483,13 @@ class Parcellations(TransformerMixin, BaseEstimator):
         norms: list = []
         components, self.variance_ = group_components(stacked, _GROUP_COMPONENTS, self.random_state, norms)
         keep_rotations = keep_rotations and all(rotation is not None for rotation in rotations)
-        if not keep_rotations:
-            del stacked
+        spill = None
+        if keep_rotations:
+            # park the stack on disk while the clustering needs the memory
+            spill = tempfile.TemporaryFile()
+            stacked_shape = stacked.shape
+            stacked.tofile(spill)
+        del stacked
         self.components_ = components.T
 
         logger.info("Parcellations: clustering with %s", self.method)
@@ -498,8 +504,11 @@ class Parcellations(TransformerMixin, BaseEstimator):
         self.labels_img_ = unmask(labels.astype(np.int32), self.mask_img_)
         self.n_elements_ = int(unique_labels.size)
         self.masker_ = self._make_masker()
-        if not keep_rotations:
+        if spill is None:
             return None
+        with spill:
+            spill.seek(0)
+            stacked = np.fromfile(spill, dtype=np.float32).reshape(stacked_shape)
         return _signals_from_reductions(stacked, norms[0], rotations, labels - 1, self.n_elements_)
 
     def _cluster(self, components: np.ndarray, mask: np.ndarray) -> np.ndarray:
