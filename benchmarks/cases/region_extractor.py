@@ -14,10 +14,11 @@ smoothing_fwhm 6 mm, which also smooths the run at transform as nilearn does):
 - ``regions/<lib>-local-fit``: the local_regions ``fit()`` only (region split);
 - ``regions/regionkit-local-fit-mg``: the same split through
   ``split_maps(random_walker_mode="cg_mg")`` (pyamg multigrid
-  preconditioner, what RegionExtractor uses when pyamg is installed; skipped
-  without pyamg);
+  preconditioner, not RegionExtractor's default as it moves boundary voxels;
+  skipped without pyamg);
 - ``regions/regionkit-local-fit-cg``: the same with ``random_walker_mode="cg"``
-  (nilearn's plain conjugate gradient: nilearn's regions voxel for voxel).
+  (nilearn's plain conjugate gradient, RegionExtractor's solver: nilearn's
+  regions voxel for voxel).
 """
 
 from __future__ import annotations

@@ -123,7 +123,6 @@ def test_connected_components_voxel_exact(kind, strategy, threshold, two_sided):
 @pytest.mark.parametrize(("strategy", "threshold", "two_sided"),
                          [STRATEGIES[0], STRATEGIES[2], STRATEGIES[5]])
 def test_local_regions_same_index_and_ari(kind, strategy, threshold, two_sided):
-    """With whichever solver is installed (multigrid with pyamg)."""
     ours, theirs = _fit_both(
         _img(kind), extractor="local_regions", min_region_size=200, smoothing_fwhm=6,
         thresholding_strategy=strategy, threshold=threshold, two_sided=two_sided,
@@ -238,11 +237,8 @@ def test_signals_are_float64_accurate(run_img):
     assert ours_error < 1e-6 and ours_error <= theirs_error
 
 
-def test_local_regions_voxel_exact_without_pyamg(monkeypatch):
+def test_local_regions_voxel_exact():
     """nilearn's solver (plain CG) gives nilearn's regions, voxel for voxel."""
-    import regionkit.regions.region_extractor as module
-
-    monkeypatch.setattr(module, "_random_walker_mode", lambda: "cg")
     ours, theirs = _fit_both(
         _img("ica"), extractor="local_regions", min_region_size=200,
         thresholding_strategy="percentile", threshold=75, two_sided=False,
