@@ -42,18 +42,22 @@ _LINKAGES = ("average", "complete")
 _DISTANCE_CHUNK = 65536
 
 
-class _Edge:
-    """A heap entry ordered by weight only (as scikit-learn's ``WeightedEdge``)."""
+class _Edge(float):
+    """A heap entry ordered by weight only (as scikit-learn's ``WeightedEdge``).
 
-    __slots__ = ("weight", "a", "b")
+    A float subclass: heapq compares entries with float's C comparison, so the
+    heap is as fast as a heap of floats and equal weights stay unordered (the
+    heap's own structure decides between them, exactly as in scikit-learn).
+    """
 
-    def __init__(self, weight: float, a: int, b: int) -> None:
-        self.weight = weight
-        self.a = a
-        self.b = b
+    __slots__ = ("a", "b")
 
-    def __lt__(self, other: _Edge) -> bool:
-        return self.weight < other.weight
+
+def _edge(weight: float, a: int, b: int) -> _Edge:
+    entry = _Edge(weight)
+    entry.a = a
+    entry.b = b
+    return entry
 
 
 def _lower_edges(connectivity: sparse.spmatrix, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +108,7 @@ def _agglomerate(
     for row, col, dist in zip(rows_list, cols_list, dist_list):
         tables[row][col] = dist
         tables[col][row] = dist
-    heap = [_Edge(dist, row, col) for row, col, dist in zip(rows_list, cols_list, dist_list)]
+    heap = [_edge(dist, row, col) for row, col, dist in zip(rows_list, cols_list, dist_list)]
     heapq.heapify(heap)
     sizes = [1] * n_samples + [0] * n_merges
     parent = np.arange(n_nodes, dtype=np.intp)
@@ -146,7 +150,7 @@ def _agglomerate(
             neighbour.pop(first, None)
             neighbour.pop(second, None)
             neighbour[new] = value
-            heappush(heap, _Edge(value, new, key))
+            heappush(heap, _edge(value, new, key))
         tables[new] = merged
     # follow parents to each sample's root (pointer jumping)
     roots = parent.copy()
