@@ -13,7 +13,9 @@ and how to map region signals back to voxels:
 ``transform``
     reads the image header (no voxel data), validates confounds and
     ``sample_mask`` against the number of volumes, asks ``_plan_for_grid`` for
-    the plan on that grid, streams the image once (:func:`extract_signals`),
+    the plan on that grid, streams the image once (:func:`extract_signals`;
+    chunk by chunk resampled onto the plan's grid when the plan lives on the
+    regions' or the mask's grid),
     then cleans the small (n_timepoints, n_regions) result.
 
 Subclass hooks: ``_fit_regions``, ``_plan_for_grid``, ``_region_names``,
@@ -34,11 +36,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._fit_record import records_fit
 from .._warnings import NonFiniteDataWarning
 from .._validation import Interval, Options, check_parameter, predicate, validate_params
 from ..image import check_niimg, high_variance_confounds
 from ..signal import clean
 from ._extract import ExtractionPlan, extract_signals, warn_nonfinite
+from ._grid import extract_on_target_grid
 
 logger = logging.getLogger(__name__)
 
@@ -348,6 +352,7 @@ class BaseMasker(TransformerMixin, BaseEstimator):
         return make_report(self, title=title, engine=engine, **kwargs)
 
     # --------------------------------------------------------------------- fit
+    @records_fit
     def fit(self, imgs=None, y=None):
         """Prepare the extraction: validate parameters, build region operators.
 
@@ -528,9 +533,17 @@ class BaseMasker(TransformerMixin, BaseEstimator):
             1D for a 3D image (unless ``set_output`` asks for a DataFrame).
         """
         context = self._prepare_transform(imgs, confounds, sample_mask)
-        outputs, report = extract_signals(
-            context.img, [context.plan], smoothing_fwhm=self.smoothing_fwhm
-        )[0]
+        img, plan = context.img, context.plan
+        if plan.matches(img.shape[:3], img.affine):
+            outputs, report = extract_signals(
+                img, [plan], smoothing_fwhm=self.smoothing_fwhm
+            )[0]
+        else:
+            # resampling_target points at the regions or the mask: each chunk
+            # of the data is resampled onto the plan's grid
+            outputs, report = extract_on_target_grid(
+                img, [plan], plan.shape, plan.affine, smoothing_fwhm=self.smoothing_fwhm
+            )[0]
         return self._finish_transform(context, outputs, report)
 
     def fit_transform(self, imgs, y=None, confounds=None, sample_mask=None):

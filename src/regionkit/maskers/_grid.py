@@ -23,7 +23,14 @@ from ._extract import DEFAULT_CHUNK_SIZE, ExtractionPlan, _Accumulator, _smooth_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["same_grid", "resample_to_grid", "grid_key", "extract_on_target_grid"]
+__all__ = [
+    "same_grid",
+    "resample_to_grid",
+    "grid_key",
+    "boolean_mask_on_grid",
+    "check_one_grid",
+    "extract_on_target_grid",
+]
 
 
 def same_grid(shape_a, affine_a, shape_b, affine_b) -> bool:
@@ -172,24 +179,23 @@ def extract_on_target_grid(
     return results
 
 
-def transform_with_plan(masker, imgs, confounds=None, sample_mask=None):
-    """``transform`` of a masker whose plan may live on another grid than the data.
+def boolean_mask_on_grid(mask_img, shape, affine) -> np.ndarray:
+    """Boolean mask on the grid (shape, affine), resampled (nearest) if needed."""
+    if not same_grid(mask_img.shape, mask_img.affine, shape, affine):
+        mask_img = resample_to_grid(mask_img, shape, affine, "nearest")
+    return np.asarray(mask_img.dataobj).astype(bool)
 
-    When ``_plan_for_grid`` returns a plan on the data grid, this is the base
-    masker's streamed extraction; otherwise (``resampling_target`` pointing at
-    the regions or the mask) each chunk is resampled onto the plan's grid.
-    """
-    from ._extract import extract_signals
 
-    context = masker._prepare_transform(imgs, confounds, sample_mask)
-    img, plan = context.img, context.plan
-    if plan.matches(img.shape[:3], img.affine):
-        outputs, report = extract_signals(img, [plan], smoothing_fwhm=masker.smoothing_fwhm)[0]
-    else:
-        outputs, report = extract_on_target_grid(
-            img, [plan], plan.shape, plan.affine, smoothing_fwhm=masker.smoothing_fwhm
-        )[0]
-    return masker._finish_transform(context, outputs, report)
+def check_one_grid(owner: str, regions_name: str, regions_img, mask_img, img) -> None:
+    """Raise :func:`grid_mismatch_error` unless the regions image, the mask
+    (if any) and the data (if any) share one grid (``resampling_target=None``)."""
+    grids = {regions_name: (regions_img.shape, regions_img.affine)}
+    if mask_img is not None:
+        grids["mask_img"] = (mask_img.shape, mask_img.affine)
+    if img is not None:
+        grids["imgs"] = (img.shape, img.affine)
+    if not all(same_grid(*grids[regions_name], *g) for g in grids.values()):
+        raise grid_mismatch_error(owner, grids)
 
 
 def grid_mismatch_error(owner: str, what: dict) -> ValueError:

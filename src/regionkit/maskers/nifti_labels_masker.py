@@ -14,11 +14,12 @@ from ..image import check_niimg
 from ._base import BASE_PARAMETER_CONSTRAINTS, BaseMasker, _is_niimg_like
 from ._extract import ExtractionPlan
 from ._grid import (
+    check_one_grid,
+    boolean_mask_on_grid,
     grid_key,
     grid_mismatch_error,
     resample_to_grid,
     same_grid,
-    transform_with_plan,
 )
 from ._label_operators import STRATEGIES, build_lut, check_label_values, label_plan
 
@@ -224,14 +225,7 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
         mask_img = self.mask_img_
 
         if self.resampling_target is None:
-            grids = {"labels_img": (labels_img.shape, labels_img.affine)}
-            if mask_img is not None:
-                grids["mask_img"] = (mask_img.shape, mask_img.affine)
-            if img is not None:
-                grids["imgs"] = (img.shape, img.affine)
-            ref = grids["labels_img"]
-            if not all(same_grid(*ref, *g) for g in grids.values()):
-                raise grid_mismatch_error(owner, grids)
+            check_one_grid(owner, "labels_img", labels_img, mask_img, img)
 
         if self.resampling_target == "data" and img is not None:
             shape, affine = tuple(img.shape[:3]), np.asarray(img.affine)
@@ -351,14 +345,11 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
         labels_img = self.labels_img_
         labels_data = np.asarray(labels_img.dataobj)
         grid_labels = self._resample_labels(labels_img, labels_data, shape, affine)
-        grid_mask = None
+        mask_on_grid = None
         if self.mask_img_ is not None:
-            mask_img = self.mask_img_
-            if not same_grid(mask_img.shape, mask_img.affine, shape, affine):
-                mask_img = resample_to_grid(mask_img, shape, affine, "nearest")
-            grid_mask = np.asarray(mask_img.dataobj).astype(bool)
+            mask_on_grid = boolean_mask_on_grid(self.mask_img_, shape, affine)
         new_plan = label_plan(
-            grid_labels, grid_mask, self._region_id_list, self.background_label,
+            grid_labels, mask_on_grid, self._region_id_list, self.background_label,
             self.strategy, np.asarray(affine),
         )
         # a documented cache: one entry per data grid, never read by fit
@@ -374,24 +365,6 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
                 EmptyRegionWarning,
                 stacklevel=4,
             )
-
-    def transform(self, imgs, confounds=None, sample_mask=None):
-        """Extract region signals from a 3D or 4D image.
-
-        Parameters
-        ----------
-        imgs : Niimg-like
-            Path, nibabel image or list of 3D images.
-        confounds : path, ndarray, DataFrame or list of those, optional
-            One row per volume; passed to :func:`regionkit.signal.clean`.
-        sample_mask : ndarray, optional
-            Volumes to keep (boolean of length n_volumes, or indices).
-
-        Returns
-        -------
-        signals : ndarray of shape (n_timepoints, n_regions) or (n_regions,)
-        """
-        return transform_with_plan(self, imgs, confounds, sample_mask)
 
     # ------------------------------------------------------------ names etc.
     @property

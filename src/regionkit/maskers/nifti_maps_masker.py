@@ -15,11 +15,12 @@ from ..image import check_niimg, resample_img
 from ._base import BASE_PARAMETER_CONSTRAINTS, BaseMasker, _is_niimg_like
 from ._extract import ExtractionPlan
 from ._grid import (
+    check_one_grid,
+    boolean_mask_on_grid,
     grid_key,
     grid_mismatch_error,
     resample_to_grid,
     same_grid,
-    transform_with_plan,
 )
 from ._maps_operators import find_map_overlaps, maps_plan, read_maps
 
@@ -157,13 +158,7 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
             )
         mask_img = self.mask_img_
         if self.resampling_target is None:
-            grids = {"maps_img": (maps_img.shape, maps_img.affine)}
-            if mask_img is not None:
-                grids["mask_img"] = (mask_img.shape, mask_img.affine)
-            if img is not None:
-                grids["imgs"] = (img.shape, img.affine)
-            if not all(same_grid(*grids["maps_img"], *g) for g in grids.values()):
-                raise grid_mismatch_error(owner, grids)
+            check_one_grid(owner, "maps_img", maps_img, mask_img, img)
 
         if self.resampling_target == "data" and img is not None:
             ref = (tuple(img.shape[:3]), np.asarray(img.affine))
@@ -271,13 +266,10 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
                 f"No map left after resampling maps_img onto the data grid {tuple(shape)}."
             )
         self._check_overlap(maps)
-        grid_mask = None
+        mask_on_grid = None
         if self.mask_img_ is not None:
-            mask_img = self.mask_img_
-            if not same_grid(mask_img.shape, mask_img.affine, shape, affine):
-                mask_img = resample_to_grid(mask_img, shape, affine, "nearest")
-            grid_mask = np.asarray(mask_img.dataobj).astype(bool)
-        new_plan = maps_plan(maps, grid_mask, self.maps_indices_)
+            mask_on_grid = boolean_mask_on_grid(self.mask_img_, shape, affine)
+        new_plan = maps_plan(maps, mask_on_grid, self.maps_indices_)
         # a documented cache: one entry per data grid
         self._plan_cache[key] = new_plan
         return new_plan
@@ -291,24 +283,6 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
                 EmptyRegionWarning,
                 stacklevel=4,
             )
-
-    def transform(self, imgs, confounds=None, sample_mask=None):
-        """Extract one signal per map from a 3D or 4D image.
-
-        Parameters
-        ----------
-        imgs : Niimg-like
-            Path, nibabel image or list of 3D images.
-        confounds : path, ndarray, DataFrame or list of those, optional
-            One row per volume; passed to :func:`regionkit.signal.clean`.
-        sample_mask : ndarray, optional
-            Volumes to keep (boolean of length n_volumes, or indices).
-
-        Returns
-        -------
-        signals : ndarray of shape (n_timepoints, n_maps) or (n_maps,)
-        """
-        return transform_with_plan(self, imgs, confounds, sample_mask)
 
     def _inverse_voxel_signals(self, signals_2d):
         plan = self.extraction_plan_
