@@ -12,6 +12,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from .._fit_record import records_fit
 from .. import masking
 from .._validation import Interval, Options, predicate
 from .._warnings import RegionkitWarning
@@ -471,6 +472,7 @@ reports, cmap, clean_args, **kwargs
         )
         self.n_jobs = n_jobs
 
+    @records_fit
     def fit(self, imgs=None, y=None):
         """Compute (or load) the mask from one image or a list of images.
 

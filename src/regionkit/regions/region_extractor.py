@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._fit_record import records_fit
 from .._validation import Interval, Options, check_parameter, validate_params
 from ..image import check_niimg, get_data, new_img_like, threshold_img
 from ..maskers import NiftiMapsMasker
@@ -559,6 +560,7 @@ low_pass, high_pass, t_r, dtype, clean_args
         params.update(maps_img=regions_img, mask_img=mask_img)
         return NiftiMapsMasker(**params)
 
+    @records_fit
     def fit(self, imgs=None, y=None):
         """Find the regions and prepare the signal extraction.
 
@@ -718,14 +720,18 @@ low_pass, high_pass, t_r, dtype, clean_args
         prefix = type(self).__name__.lower()
         return np.asarray([f"{prefix}{i}" for i in range(self.n_elements_)], dtype=object)
 
-    def generate_report(self, displayed_maps=10, title=None):
+    def generate_report(self, engine="matplotlib", title=None, **kwargs):
         """HTML report of the regions (needs matplotlib).
 
         Parameters
         ----------
-        displayed_maps : int, list of int or "all", default=10
-            Regions drawn one by one.
+        engine : {"matplotlib"}, default="matplotlib"
+            Plotting engine for the figures.
         title : str, optional
+            Title shown at the top of the report.
+        **kwargs
+            ``displayed_maps`` : int, list of int or "all", default=10 --
+            the regions drawn one by one.
 
         Returns
         -------
@@ -733,4 +739,4 @@ low_pass, high_pass, t_r, dtype, clean_args
         """
         from ..reporting import make_report
 
-        return make_report(self, title=title, displayed_maps=displayed_maps)
+        return make_report(self, title=title, engine=engine, **kwargs)
