@@ -25,10 +25,9 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.cluster import MiniBatchKMeans
-from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._validation import Interval, Options, validate_params
-from ._rena import _check_reduced, _cluster_means
+from ._rena import _check_fit_input, _reduce_to_clusters, _spread_clusters
 
 __all__ = ["HierarchicalKMeans", "adjust_small_clusters", "hierarchical_k_means"]
 
@@ -221,21 +220,10 @@ class HierarchicalKMeans(
         validate_params(
             self.get_params(deep=False), self._parameter_constraints, "HierarchicalKMeans"
         )
-        X = check_array(
-            X,
-            dtype=[np.float32, np.float64],
-            ensure_min_features=2,
-            ensure_min_samples=2,
-            input_name="X",
+        X = _check_fit_input(
+            X, self.n_clusters, "HierarchicalKMeans", dtype=[np.float32, np.float64]
         )
-        n_features = X.shape[1]
-        self.n_features_in_ = n_features
-        if self.n_clusters > n_features:
-            raise ValueError(
-                "The 'n_clusters' parameter of HierarchicalKMeans must be at most "
-                f"the number of features (voxels), {n_features}. "
-                f"Got {self.n_clusters} instead."
-            )
+        self.n_features_in_ = X.shape[1]
         labels = hierarchical_k_means(
             np.ascontiguousarray(X.T),
             self.n_clusters,
@@ -263,14 +251,7 @@ class HierarchicalKMeans(
         -------
         X_red : ndarray of shape (n_samples, n_clusters_)
         """
-        check_is_fitted(self, "labels_")
-        X = check_array(X, dtype=[np.float32, np.float64], input_name="X")
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but HierarchicalKMeans was fitted "
-                f"with {self.n_features_in_}"
-            )
-        return _cluster_means(X, self.labels_, self.sizes_, self.scaling)
+        return _reduce_to_clusters(self, X, "HierarchicalKMeans")
 
     def inverse_transform(self, X_red: Any) -> np.ndarray:
         """Spread cluster values back to their features.
@@ -283,8 +264,4 @@ class HierarchicalKMeans(
         -------
         X_inv : ndarray of shape (n_samples, n_features) or (n_features,)
         """
-        check_is_fitted(self, "labels_")
-        X_red = _check_reduced(X_red, self.n_clusters_, "HierarchicalKMeans")
-        if self.scaling:
-            X_red = X_red / np.sqrt(self.sizes_)
-        return X_red[..., self.labels_]
+        return _spread_clusters(self, X_red, "HierarchicalKMeans")

@@ -437,14 +437,59 @@ def _mask_array(mask_img: Any, n_features: int) -> np.ndarray:
     return mask != 0
 
 
-def _check_reduced(X_red: Any, n_clusters: int, owner: str) -> np.ndarray:
+def _check_fit_input(X: Any, n_clusters: int, owner: str, dtype: Any) -> np.ndarray:
+    """``X`` of a clustering's ``fit`` as an array (at least 2 samples and 2
+    features) of ``dtype``; ``n_clusters`` must not exceed its features."""
+    X = check_array(
+        X,
+        dtype=dtype,
+        ensure_min_features=2,
+        ensure_min_samples=2,
+        input_name="X",
+    )
+    n_features = X.shape[1]
+    if n_clusters > n_features:
+        raise ValueError(
+            f"The 'n_clusters' parameter of {owner} must be at most the number "
+            f"of features (voxels), {n_features}. Got {n_clusters} instead."
+        )
+    return X
+
+
+def _reduce_to_clusters(estimator: Any, X: Any, owner: str) -> np.ndarray:
+    """``transform`` of a fitted clustering (ReNA, HierarchicalKMeans).
+
+    Checks ``X`` against ``estimator.n_features_in_`` and returns the
+    per-cluster means of ``X`` (times ``sqrt(size)`` when ``estimator.scaling``),
+    an array of shape (n_samples, n_clusters_).
+    """
+    check_is_fitted(estimator, "labels_")
+    X = check_array(X, dtype=[np.float32, np.float64], input_name="X")
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {owner} was fitted with "
+            f"{estimator.n_features_in_}"
+        )
+    return _cluster_means(X, estimator.labels_, estimator.sizes_, estimator.scaling)
+
+
+def _spread_clusters(estimator: Any, X_red: Any, owner: str) -> np.ndarray:
+    """``inverse_transform`` of a fitted clustering (ReNA, HierarchicalKMeans).
+
+    ``X_red`` of shape (n_samples, n_clusters_) or (n_clusters_,) is spread back
+    to the features, piecewise constant over clusters.
+    """
+    check_is_fitted(estimator, "labels_")
     X_red = np.asarray(X_red)
+    n_clusters = estimator.n_clusters_
     if X_red.ndim not in (1, 2) or X_red.shape[-1] != n_clusters:
         raise ValueError(
             f"{owner}.inverse_transform expects {n_clusters} columns (one per "
             f"cluster), got an array of shape {X_red.shape}"
         )
-    return X_red
+    if estimator.scaling:
+        X_red = X_red / np.sqrt(estimator.sizes_)
+    return X_red[..., estimator.labels_]
 
 
 class ReNA(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
@@ -543,20 +588,9 @@ class ReNA(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Base
         self : ReNA
         """
         validate_params(self.get_params(deep=False), self._parameter_constraints, "ReNA")
-        X = check_array(
-            X,
-            dtype=np.float32,
-            ensure_min_features=2,
-            ensure_min_samples=2,
-            input_name="X",
-        )
+        X = _check_fit_input(X, self.n_clusters, "ReNA", dtype=np.float32)
         n_features = X.shape[1]
         self.n_features_in_ = n_features
-        if self.n_clusters > n_features:
-            raise ValueError(
-                f"The 'n_clusters' parameter of ReNA must be at most the number "
-                f"of features (voxels), {n_features}. Got {self.n_clusters} instead."
-            )
         mask = _mask_array(self.mask_img, n_features)
         if int(mask.sum()) != n_features:
             raise ValueError(
@@ -596,14 +630,7 @@ class ReNA(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Base
         X_red : ndarray of shape (n_samples, n_clusters_)
             Mean of each cluster (times ``sqrt(size)`` when ``scaling``).
         """
-        check_is_fitted(self, "labels_")
-        X = check_array(X, dtype=[np.float32, np.float64], input_name="X")
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but ReNA was fitted with "
-                f"{self.n_features_in_}"
-            )
-        return _cluster_means(X, self.labels_, self.sizes_, self.scaling)
+        return _reduce_to_clusters(self, X, "ReNA")
 
     def inverse_transform(self, X_red: Any) -> np.ndarray:
         """Spread cluster values back to their features.
@@ -617,11 +644,7 @@ class ReNA(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Base
         X_inv : ndarray of shape (n_samples, n_features) or (n_features,)
             Piecewise constant over clusters.
         """
-        check_is_fitted(self, "labels_")
-        X_red = _check_reduced(X_red, self.n_clusters_, "ReNA")
-        if self.scaling:
-            X_red = X_red / np.sqrt(self.sizes_)
-        return X_red[..., self.labels_]
+        return _spread_clusters(self, X_red, "ReNA")
 
 
 def _cluster_means(
