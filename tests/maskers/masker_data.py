@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import nibabel as nib
 import numpy as np
+from scipy import ndimage
 
 SHAPE = (10, 12, 11)
 N_VOLUMES = 40
@@ -33,3 +34,12 @@ def make_mask(rng, shape=SHAPE, fraction=0.8):
     return nib.Nifti1Image(mask.astype(np.uint8), make_affine())
 
 
+def make_maps(n_maps=3, seed=1):
+    """Sparse, smoothed, non-negative probabilistic maps on the SHAPE grid."""
+    rng = np.random.default_rng(seed)
+    maps = np.stack(
+        [ndimage.gaussian_filter(rng.random(SHAPE) * (rng.random(SHAPE) < 0.2), 1.0)
+         for _ in range(n_maps)],
+        axis=-1,
+    )
+    return nib.Nifti1Image(maps.astype(np.float32), make_affine())

@@ -6,8 +6,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from masker_data import SHAPE, make_affine, make_bold
-from scipy import ndimage
+from masker_data import SHAPE, make_affine, make_bold, make_maps
 from sklearn.exceptions import NotFittedError
 
 from regionkit import EmptyRegionWarning, RegionkitWarning
@@ -29,16 +28,6 @@ def _labels(dtype=np.int16):
     return nib.Nifti1Image(labels, make_affine())
 
 
-def _maps():
-    rng = np.random.default_rng(1)
-    maps = np.stack(
-        [ndimage.gaussian_filter(rng.random(SHAPE) * (rng.random(SHAPE) < 0.2), 1.0)
-         for _ in range(3)],
-        axis=-1,
-    )
-    return nib.Nifti1Image(maps.astype(np.float32), make_affine())
-
-
 def _shifted_affine():
     affine = make_affine()
     affine[:3, 3] += 1.5
@@ -47,7 +36,7 @@ def _shifted_affine():
 
 MASKERS = {
     "labels": lambda **kw: NiftiLabelsMasker(_labels(), **kw),
-    "maps": lambda **kw: NiftiMapsMasker(_maps(), **kw),
+    "maps": lambda **kw: NiftiMapsMasker(make_maps(), **kw),
     "nifti": lambda **kw: NiftiMasker(mask_img=nib.Nifti1Image(np.ones(SHAPE, np.uint8),
                                                                make_affine()), **kw),
 }
@@ -98,17 +87,17 @@ def test_labels_columns_never_shift_on_a_new_grid(img):
 def test_maps_coverage_is_the_weight_inside_the_mask(img):
     mask = np.ones(SHAPE, np.uint8)
     mask[:5] = 0
-    maps = np.asarray(_maps().dataobj, dtype=np.float64)
-    masker = NiftiMapsMasker(_maps(), mask_img=nib.Nifti1Image(mask, make_affine())).fit(img)
+    maps = np.asarray(make_maps().dataobj, dtype=np.float64)
+    masker = NiftiMapsMasker(make_maps(), mask_img=nib.Nifti1Image(mask, make_affine())).fit(img)
     expected = np.abs(maps[5:]).sum(axis=(0, 1, 2)) / np.abs(maps).sum(axis=(0, 1, 2))
     np.testing.assert_allclose(masker.region_coverage_, expected, rtol=1e-6)
 
 
 def test_maps_match_numpy_lstsq(img):
-    maps = np.asarray(_maps().dataobj, dtype=np.float64).reshape(-1, 3)
+    maps = np.asarray(make_maps().dataobj, dtype=np.float64).reshape(-1, 3)
     data = np.asarray(img.dataobj, dtype=np.float64).reshape(-1, N_VOLUMES)
     expected = np.linalg.lstsq(maps, data, rcond=None)[0].T
-    signals = NiftiMapsMasker(_maps()).fit_transform(img)
+    signals = NiftiMapsMasker(make_maps()).fit_transform(img)
     np.testing.assert_allclose(signals, expected, rtol=1e-5, atol=1e-4)
 
 
@@ -154,7 +143,9 @@ def test_labels_names_checks():
         NiftiLabelsMasker(_labels(), labels=["a", 2]).fit()
 
 
-@pytest.mark.parametrize("cls,region_img", [(NiftiLabelsMasker, _labels), (NiftiMapsMasker, _maps)])
+@pytest.mark.parametrize(
+    "cls,region_img", [(NiftiLabelsMasker, _labels), (NiftiMapsMasker, make_maps)]
+)
 def test_regions_on_another_grid_with_resampling_target_none(cls, region_img, img):
     moved = region_img()
     moved = nib.Nifti1Image(np.asarray(moved.dataobj), _shifted_affine())
@@ -165,7 +156,9 @@ def test_regions_on_another_grid_with_resampling_target_none(cls, region_img, im
         fitted.transform(img)
 
 
-@pytest.mark.parametrize("cls,region_img", [(NiftiLabelsMasker, _labels), (NiftiMapsMasker, _maps)])
+@pytest.mark.parametrize(
+    "cls,region_img", [(NiftiLabelsMasker, _labels), (NiftiMapsMasker, make_maps)]
+)
 def test_mask_of_another_shape_with_resampling_target_none(cls, region_img, img):
     mask = nib.Nifti1Image(np.ones((8, 8, 8), np.uint8), make_affine())
     with pytest.raises(ValueError, match=r"mask_img: shape \(8, 8, 8\)"):
@@ -174,7 +167,7 @@ def test_mask_of_another_shape_with_resampling_target_none(cls, region_img, img)
 
 def test_maps_resampling_target_mask_needs_a_mask():
     with pytest.raises(ValueError, match="no mask has been provided"):
-        NiftiMapsMasker(_maps(), resampling_target="mask").fit()
+        NiftiMapsMasker(make_maps(), resampling_target="mask").fit()
 
 
 def test_invalid_parameters_name_the_value():

@@ -11,8 +11,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import test_estimator_contract as contract
-from masker_data import SHAPE, make_affine, make_bold
-from scipy import ndimage
+from masker_data import SHAPE, make_affine, make_bold, make_maps
 
 from regionkit.maskers import (
     MultiNiftiMasker,
@@ -35,16 +34,6 @@ def _labels_img():
     return nib.Nifti1Image(labels, make_affine())
 
 
-def _maps_img():
-    rng = np.random.default_rng(1)
-    maps = np.stack(
-        [ndimage.gaussian_filter(rng.random(SHAPE) * (rng.random(SHAPE) < 0.2), 1.0)
-         for _ in range(3)],
-        axis=-1,
-    )
-    return nib.Nifti1Image(maps.astype(np.float32), make_affine())
-
-
 def _mask():
     mask = np.zeros(SHAPE, np.uint8)
     mask[1:-1, 1:-1, 1:-1] = 1
@@ -58,9 +47,9 @@ ESTIMATORS = {
                           standardize="zscore_sample", clean__extrapolate=False),
         _img(),
     ),
-    "maps": lambda: (NiftiMapsMasker(_maps_img()), _img()),
+    "maps": lambda: (NiftiMapsMasker(make_maps()), _img()),
     "maps-mask-clean": lambda: (
-        NiftiMapsMasker(_maps_img(), mask_img=_mask(), standardize="psc"), _img()
+        NiftiMapsMasker(make_maps(), mask_img=_mask(), standardize="psc"), _img()
     ),
     "nifti": lambda: (NiftiMasker(mask_img=_mask()), _img()),
     "nifti-template-clean": lambda: (
@@ -105,7 +94,7 @@ def test_transform_many_matches_each_transform():
     other_grid = nib.Nifti1Image(np.asarray(_labels_img().dataobj), shifted)
     maskers = [
         NiftiLabelsMasker(_labels_img(), strategy="maximum").fit(img),
-        NiftiMapsMasker(_maps_img(), detrend=True).fit(img),
+        NiftiMapsMasker(make_maps(), detrend=True).fit(img),
         NiftiMasker(mask_img=_mask()).fit(img),
         NiftiLabelsMasker(other_grid, resampling_target="labels").fit(img),
     ]
