@@ -95,6 +95,13 @@ def _call_both(ours, theirs, *args, **kwargs):
     return ours_out, theirs_out, ours_empty, theirs_empty
 
 
+def _assert_both_agree(ours, theirs, *args, **kwargs):
+    """Both functions give the same mask and both warn (or not) of an empty one."""
+    ours_out, theirs_out, ours_empty, theirs_empty = _call_both(ours, theirs, *args, **kwargs)
+    assert_same_mask(ours_out, theirs_out)
+    assert ours_empty == theirs_empty
+
+
 STORAGE = ["float32", "int16", "scaled-int16", "float64", "int32"]
 
 
@@ -146,22 +153,18 @@ def test_epi_mask_in_memory(data, affine, cut, opening, connected, exclude_zeros
         connected=connected,
         exclude_zeros=exclude_zeros,
     )
-    ours, theirs, ours_empty, theirs_empty = _call_both(
+    _assert_both_agree(
         masking.compute_epi_mask, nm.compute_epi_mask, img, **kwargs
     )
-    assert_same_mask(ours, theirs)
-    assert ours_empty == theirs_empty
 
 
 @given(data=epi_arrays(), affine=st.one_of(diagonal_affines(), oblique_affines()), scale=st.floats(1.1, 2.0))
 def test_epi_mask_resampled_to_target_grid(data, affine, scale):
     img = nib.Nifti1Image(data, affine)
     target = np.diag(np.abs(np.diag(affine)[:3]).clip(1.0) * scale)
-    ours, theirs, ours_empty, theirs_empty = _call_both(
+    _assert_both_agree(
         masking.compute_epi_mask, nm.compute_epi_mask, img, target_affine=target
     )
-    assert_same_mask(ours, theirs)
-    assert ours_empty == theirs_empty
 
 
 @settings(max_examples=10)
@@ -179,9 +182,7 @@ def test_masks_from_files_are_streamed_and_identical(
         (masking.compute_epi_mask, nm.compute_epi_mask),
         (masking.compute_background_mask, nm.compute_background_mask),
     ]:
-        ours, theirs, ours_empty, theirs_empty = _call_both(ours_fn, theirs_fn, path)
-        assert_same_mask(ours, theirs)
-        assert ours_empty == theirs_empty
+        _assert_both_agree(ours_fn, theirs_fn, path)
 
 
 @settings(max_examples=10)
@@ -219,7 +220,7 @@ def test_background_mask(data, affine, border_size, opening, connected, nan_back
     if nan_background:
         data = np.where(data == 0, np.nan, data).astype(np.float32)
     img = nib.Nifti1Image(data, affine)
-    ours, theirs, ours_empty, theirs_empty = _call_both(
+    _assert_both_agree(
         masking.compute_background_mask,
         nm.compute_background_mask,
         img,
@@ -227,8 +228,6 @@ def test_background_mask(data, affine, border_size, opening, connected, nan_back
         opening=opening,
         connected=connected,
     )
-    assert_same_mask(ours, theirs)
-    assert ours_empty == theirs_empty
 
 
 # ---------------------------------------------------------------------------
@@ -278,7 +277,7 @@ def test_multi_epi_mask_on_common_target_grid(imgs, threshold):
     target_affine = np.diag([3.0, 3.0, 3.0, 1.0])
     target_affine[:3, 3] = world.min(axis=0)
     target_shape = tuple(np.ceil(np.ptp(world, axis=0) / 3.0).astype(int) + 1)
-    ours, theirs, ours_empty, theirs_empty = _call_both(
+    _assert_both_agree(
         masking.compute_multi_epi_mask,
         nm.compute_multi_epi_mask,
         imgs,
@@ -286,8 +285,6 @@ def test_multi_epi_mask_on_common_target_grid(imgs, threshold):
         target_affine=target_affine,
         target_shape=target_shape,
     )
-    assert_same_mask(ours, theirs)
-    assert ours_empty == theirs_empty
 
 
 @settings(max_examples=15)
