@@ -172,6 +172,18 @@ class ExtractionTarget:
     identity: dict = field(default_factory=dict)
 
 
+def _aggregation(agg: str, column: int, applies_to: str):
+    """Column ``column`` of ``AGGREGATIONS[agg]`` (0: spheres' agg_func, 1: labels'
+    strategy); ValueError naming the valid choices when it is None."""
+    value = AGGREGATIONS[agg][column]
+    if value is None:
+        raise ValueError(
+            f"--agg {agg!r} does not apply to {applies_to}; use one of "
+            f"{[k for k, v in AGGREGATIONS.items() if v[column]]}."
+        )
+    return value
+
+
 def build_targets(specs: list[AtlasSpec], aggs: list[str], radius: float,
                   allow_overlap: bool, masker_params: dict) -> list[ExtractionTarget]:
     """One unfitted masker per (atlas, statistic).
@@ -197,12 +209,7 @@ def build_targets(specs: list[AtlasSpec], aggs: list[str], radius: float,
         if spec.kind == "spheres":
             seeds, names = sphere_seeds(spec.source)
             for agg in aggs:
-                agg_func = AGGREGATIONS[agg][0]
-                if agg_func is None:
-                    raise ValueError(
-                        f"--agg {agg!r} does not apply to spheres; use one of "
-                        f"{[k for k, v in AGGREGATIONS.items() if v[0]]}."
-                    )
+                agg_func = _aggregation(agg, 0, "spheres")
                 func = getattr(np, agg_func) if agg_func in ("mean", "median", "std") else agg_func
                 kwargs = dict(masker_params)
                 if agg != "mean":
@@ -216,12 +223,7 @@ def build_targets(specs: list[AtlasSpec], aggs: list[str], radius: float,
                 ))
         elif spec.kind == "labels":
             for agg in aggs:
-                strategy = AGGREGATIONS[agg][1]
-                if strategy is None:
-                    raise ValueError(
-                        f"--agg {agg!r} does not apply to --labels atlases; use one of "
-                        f"{[k for k, v in AGGREGATIONS.items() if v[1]]}."
-                    )
+                strategy = _aggregation(agg, 1, "--labels atlases")
                 kwargs = dict(masker_params, labels_img=spec.source, strategy=strategy,
                               resampling_target="data")
                 if spec.lut:
