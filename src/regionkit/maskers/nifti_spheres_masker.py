@@ -10,9 +10,9 @@ import numpy as np
 
 from .._validation import Interval, predicate
 from .._warnings import EmptyRegionWarning
-from ..image import resample_img
 from ._base import BASE_PARAMETER_CONSTRAINTS, BaseMasker, _is_niimg_like
 from ._extract import NONFINITE_ALWAYS, NONFINITE_IF_NAN, Aggregation, ExtractionPlan
+from ._grid import resample_to_grid
 from ._operators import find_overlaps, mean_operator, select_sphere_voxels, union_positions
 
 logger = logging.getLogger(__name__)
@@ -284,14 +284,7 @@ low_pass, high_pass, t_r
         if tuple(mask_img.shape[:3]) != tuple(shape) or not np.allclose(
             mask_img.affine, affine, rtol=0, atol=1e-6
         ):
-            mask_img = resample_img(
-                mask_img,
-                target_affine=affine,
-                target_shape=tuple(shape),
-                interpolation="nearest",
-                force_resample=True,
-                copy_header=True,
-            )
+            mask_img = resample_to_grid(mask_img, shape, affine, "nearest")
         return np.asarray(mask_img.dataobj).astype(bool)
 
     def _build_plan(self, shape, affine):
