@@ -672,6 +672,27 @@ class Parcellations(TransformerMixin, BaseEstimator):
             return False
         return True
 
+    def generate_report(self, engine: str = "matplotlib", title: str | None = None, **kwargs: Any):
+        """Build a self-contained HTML report of the parcellation (needs matplotlib).
+
+        Parameters
+        ----------
+        engine : {"matplotlib"}, default="matplotlib"
+            Plotting engine for the figures.
+        title : str, optional
+            Title shown at the top of the report.
+        **kwargs
+            Passed to the report builder.
+
+        Returns
+        -------
+        report : regionkit.reporting.HTMLReport
+            A report of an unfitted estimator says so.
+        """
+        from ..reporting import make_report
+
+        return make_report(self, title=title, engine=engine, **kwargs)
+
     def inverse_transform(self, signals: Any) -> nib.Nifti1Image | list[nib.Nifti1Image]:
         """Images where each parcel's voxels hold the parcel's signal.
 
