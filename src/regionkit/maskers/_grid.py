@@ -27,6 +27,7 @@ __all__ = [
     "same_grid",
     "resample_to_grid",
     "grid_key",
+    "plan_for_data_grid",
     "boolean_mask_on_grid",
     "check_one_grid",
     "extract_on_target_grid",
@@ -196,6 +197,29 @@ def check_one_grid(owner: str, regions_name: str, regions_img, mask_img, img) ->
         grids["imgs"] = (img.shape, img.affine)
     if not all(same_grid(*grids[regions_name], *g) for g in grids.values()):
         raise grid_mismatch_error(owner, grids)
+
+
+def plan_for_data_grid(masker, shape, affine, regions_name: str, build):
+    """The plan of a labels or maps masker on a data grid it was not fitted on.
+
+    With ``resampling_target=None`` this is a :func:`grid_mismatch_error`;
+    otherwise ``build(shape, affine)`` makes the plan once per data grid and
+    ``masker._plan_cache`` (keyed by :func:`grid_key`) keeps it for later runs.
+    """
+    plan = masker.extraction_plan_
+    if masker.resampling_target is None:
+        raise grid_mismatch_error(
+            type(masker).__name__,
+            {regions_name: (plan.shape, plan.affine), "imgs": (tuple(shape), affine)},
+        )
+    key = grid_key(shape, affine)
+    cached = masker._plan_cache.get(key)
+    if cached is not None:
+        return cached
+    new_plan = build(shape, affine)
+    # a documented cache: one entry per data grid, never read by fit
+    masker._plan_cache[key] = new_plan
+    return new_plan
 
 
 def grid_mismatch_error(owner: str, what: dict) -> ValueError:

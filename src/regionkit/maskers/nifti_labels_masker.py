@@ -14,10 +14,10 @@ from ..image import check_niimg
 from ._base import BASE_PARAMETER_CONSTRAINTS, BaseMasker, _is_niimg_like
 from ._extract import ExtractionPlan
 from ._grid import (
-    check_one_grid,
     boolean_mask_on_grid,
+    check_one_grid,
     grid_key,
-    grid_mismatch_error,
+    plan_for_data_grid,
     resample_to_grid,
     same_grid,
 )
@@ -327,19 +327,12 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
         plan = self.extraction_plan_
         if plan.matches(shape, affine) or self.resampling_target == "labels":
             return plan
-        owner = type(self).__name__
-        if self.resampling_target is None:
-            raise grid_mismatch_error(
-                owner,
-                {"labels_img": (plan.shape, plan.affine), "imgs": (tuple(shape), affine)},
-            )
-        key = grid_key(shape, affine)
-        cached = self._plan_cache.get(key)
-        if cached is not None:
-            return cached
+        return plan_for_data_grid(self, shape, affine, "labels_img", self._plan_on_grid)
+
+    def _plan_on_grid(self, shape, affine) -> ExtractionPlan:
         logger.info(
             "%s: building label operators for data grid %s (cached for later runs)",
-            owner,
+            type(self).__name__,
             tuple(shape[:3]),
         )
         labels_img = self.labels_img_
@@ -348,13 +341,10 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
         mask_on_grid = None
         if self.mask_img_ is not None:
             mask_on_grid = boolean_mask_on_grid(self.mask_img_, shape, affine)
-        new_plan = label_plan(
+        return label_plan(
             grid_labels, mask_on_grid, self._region_id_list, self.background_label,
             self.strategy, np.asarray(affine),
         )
-        # a documented cache: one entry per data grid, never read by fit
-        self._plan_cache[key] = new_plan
-        return new_plan
 
     def _check_empty_regions(self, plan: ExtractionPlan) -> None:
         if plan.empty_regions.size:

@@ -15,10 +15,10 @@ from ..image import check_niimg, resample_img
 from ._base import BASE_PARAMETER_CONSTRAINTS, BaseMasker, _is_niimg_like
 from ._extract import ExtractionPlan
 from ._grid import (
-    check_one_grid,
     boolean_mask_on_grid,
+    check_one_grid,
     grid_key,
-    grid_mismatch_error,
+    plan_for_data_grid,
     resample_to_grid,
     same_grid,
 )
@@ -245,18 +245,12 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
         plan = self.extraction_plan_
         if plan.matches(shape, affine) or self.resampling_target in ("mask", "maps"):
             return plan
-        owner = type(self).__name__
-        if self.resampling_target is None:
-            raise grid_mismatch_error(
-                owner, {"maps_img": (plan.shape, plan.affine), "imgs": (tuple(shape), affine)}
-            )
-        key = grid_key(shape, affine)
-        cached = self._plan_cache.get(key)
-        if cached is not None:
-            return cached
+        return plan_for_data_grid(self, shape, affine, "maps_img", self._plan_on_grid)
+
+    def _plan_on_grid(self, shape, affine) -> ExtractionPlan:
         logger.info(
             "%s: resampling the maps onto data grid %s (cached for later runs)",
-            owner,
+            type(self).__name__,
             tuple(shape[:3]),
         )
         maps_img = check_niimg(self.maps_img, atleast_4d=True, name="maps_img")
@@ -269,10 +263,7 @@ high_variance_confounds, detrend, low_pass, high_pass, t_r, dtype
         mask_on_grid = None
         if self.mask_img_ is not None:
             mask_on_grid = boolean_mask_on_grid(self.mask_img_, shape, affine)
-        new_plan = maps_plan(maps, mask_on_grid, self.maps_indices_)
-        # a documented cache: one entry per data grid
-        self._plan_cache[key] = new_plan
-        return new_plan
+        return maps_plan(maps, mask_on_grid, self.maps_indices_)
 
     def _check_empty_regions(self, plan: ExtractionPlan) -> None:
         if plan.empty_regions.size:
