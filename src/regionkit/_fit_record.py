@@ -16,8 +16,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-_IMAGE_SUFFIXES = (".nii", ".nii.gz", ".img", ".hdr", ".mgz", ".mgh")
-
 
 def _file_names(imgs: Any) -> list[str]:
     """Names of the files behind ``imgs`` (a path, an image, or a list of them)."""

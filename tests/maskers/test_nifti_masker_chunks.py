@@ -4,8 +4,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from regionkit.maskers import NiftiMasker
-from regionkit.maskers import nifti_masker
+from regionkit.maskers import NiftiMasker, nifti_masker
 
 
 @pytest.mark.parametrize(

@@ -37,8 +37,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._fit_record import records_fit
-from .._warnings import NonFiniteDataWarning
 from .._validation import Interval, Options, check_parameter, predicate, validate_params
+from .._warnings import NonFiniteDataWarning
 from ..image import check_niimg, high_variance_confounds
 from ..signal import clean
 from ._extract import ExtractionPlan, extract_signals, warn_nonfinite

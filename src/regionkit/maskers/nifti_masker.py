@@ -12,8 +12,8 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from .._fit_record import records_fit
 from .. import masking
+from .._fit_record import records_fit
 from .._validation import Interval, Options, predicate
 from .._warnings import RegionkitWarning
 from ..image import check_niimg
