@@ -8,15 +8,15 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from regionkit import NonFiniteDataWarning, RegionkitWarning
+from regionkit.image import BoundingBoxError, resample_img, resample_to_img
+
 
 def _grid(voxel_size, origin=(-30.0, -36.0, -27.0)):
     """A diagonal affine anchored where the fixtures' images are."""
     affine = np.diag([voxel_size, voxel_size, voxel_size, 1.0])
     affine[:3, 3] = origin
     return affine
-
-from regionkit import NonFiniteDataWarning, RegionkitWarning
-from regionkit.image import BoundingBoxError, resample_img, resample_to_img
 
 
 def test_identity_grid_returns_copy_or_same(img_4d):
@@ -39,6 +39,30 @@ def test_integer_shift_nearest_is_exact(img_3d):
     np.testing.assert_array_equal(lean.get_fdata(), out.get_fdata())
 
 
+@pytest.mark.parametrize("interpolation", ["continuous", "linear", "nearest"])
+@pytest.mark.parametrize(
+    ("strides", "shifts", "shape"),
+    [((2, 2, 2), (0, 0, 0), (5, 6, 5)), ((-2, 1, 3), (9, -2, 1), (7, 13, 4)), ((1, 1, 1), (3, -1, 2), (12, 12, 12))],
+)
+def test_target_on_source_voxel_centres_is_a_gather(img_4d, interpolation, strides, shifts, shape):
+    from scipy import ndimage
+
+    # target voxel v sits on source voxel strides * v + shifts: no interpolation needed
+    transform = np.diag([*strides, 1.0])
+    transform[:3, 3] = shifts
+    target = img_4d.affine @ transform
+    out = resample_img(img_4d, target, shape, interpolation=interpolation, clip=False, fill_value=-7.0)
+    data = np.asarray(img_4d.dataobj)
+    order = {"continuous": 3, "linear": 1, "nearest": 0}[interpolation]
+    for t in (0, 5):
+        expected = ndimage.affine_transform(
+            data[..., t], np.array(strides, float), offset=np.array(shifts, float), output_shape=shape,
+            order=order, cval=-7.0, output=np.float32,
+        )
+        np.testing.assert_array_equal(np.asarray(out.dataobj)[..., t], expected)
+    assert np.any(np.asarray(out.dataobj) == -7.0) == (shape == (12, 12, 12) or strides[0] < 0)
+
+
 def test_3x3_target_affine_covers_image(img_3d):
     out = resample_img(img_3d, target_affine=np.diag([2.0, 2.0, 2.0]))
     # voxel centres span 27x33x30 mm: ceil(span / 2) + 1 voxels of 2 mm
@@ -53,7 +77,8 @@ def test_4d_output_dtype_order_and_clip(img_4d):
     assert data.dtype == np.float32
     assert data.flags.c_contiguous
     src = np.asarray(img_4d.dataobj)
-    assert data.min() >= min(src.min(), 0) and data.max() <= max(src.max(), 0)
+    assert data.min() >= min(src.min(), 0)
+    assert data.max() <= max(src.max(), 0)
 
 
 def test_int_data_continuous_is_cast_with_warning(affine_3mm, rng):

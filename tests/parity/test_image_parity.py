@@ -80,6 +80,12 @@ TARGETS = {
     "3x3-iso2": (np.diag([2.0, 2.0, 2.0]), None),
     "3x3-oblique": (_oblique()[:3, :3], None),
     "4x4-oblique": (_oblique((-5.0, -5.0, -5.0)), (8, 9, 10)),
+    # every target voxel centre is a source voxel centre (the gather path)
+    "4x4-on-grid-stride2": (_diag([4.0, 5.0, 6.0]), (6, 7, 6)),
+    "4x4-on-grid-shifted-flipped": (
+        np.array([[-2.0, 0, 0, 6.0], [0, 5.0, 0, -20.0], [0, 0, 3.0, -7.0], [0, 0, 0, 1]]),
+        (9, 8, 12),
+    ),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
@@ -98,3 +98,43 @@ def test_local_regions_label_only_the_support(seed, cutoff):
     assert not labels[volume == 0].any()
     if labels.any():
         assert set(np.unique(labels[labels > 0])) == set(range(1, labels.max() + 1))
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 5)),
+    n_features=st.integers(1, 4),
+    linkage=st.sampled_from(["ward", "average", "complete"]),
+    rounding=st.sampled_from([None, 0, 1]),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
+def test_constrained_linkage_equals_scikit_learn(shape, n_features, linkage, rounding, seed, data):
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.image import grid_to_graph
+    from sklearn.metrics import adjusted_rand_score
+
+    from regionkit.regions._linkage import constrained_linkage_labels
+
+    n_samples = int(np.prod(shape))
+    assume(n_samples >= 2)
+    X = np.random.default_rng(seed).standard_normal((n_samples, n_features))
+    if rounding is not None:  # coarse values: many tied weights
+        X = np.round(X, rounding)
+    n_clusters = data.draw(st.integers(1, n_samples - 1))  # scikit-learn fails on n_samples
+    connectivity = grid_to_graph(*shape)
+    ours = constrained_linkage_labels(X, connectivity, n_clusters, linkage)
+    reference = AgglomerativeClustering(n_clusters=n_clusters, connectivity=connectivity, linkage=linkage).fit(X)
+    assert np.unique(ours).size == n_clusters
+    assert adjusted_rand_score(reference.labels_, ours) == 1.0
+    # every cluster is connected along the graph
+    for label in range(n_clusters):
+        members = np.flatnonzero(ours == label)
+        sub = connectivity.tocsr()[members][:, members]
+        assert sparse_components(sub) == 1
+
+
+def sparse_components(graph):
+    from scipy.sparse.csgraph import connected_components
+
+    return connected_components(graph, directed=False)[0]

@@ -19,7 +19,6 @@ from sklearn.utils.extmath import svd_flip
 import regionkit.regions.parcellations as parcellations_module
 from regionkit.image._smooth import smooth_array
 from regionkit.regions import Parcellations
-from regionkit.regions._linkage import constrained_linkage_labels
 from regionkit.regions._reduce import _gram_svd, masked_signals, reduce_subject
 
 SHAPE = (12, 13, 11)
@@ -152,42 +151,6 @@ def test_gram_svd_equals_lapack_svd_with_sign_flip():
     # long runs go through the randomized SVD, still (n_components, n_voxels)
     long = rng.standard_normal((300, 900)).astype(np.float32)
     assert reduce_subject(long, 200, 0).shape == (200, 900)
-
-
-@pytest.mark.parametrize("linkage", ["average", "complete"])
-@pytest.mark.parametrize("ties", [False, True])
-def test_linkage_identical_to_scikit_learn(linkage, ties):
-    rng = np.random.default_rng(7)
-    shape = (9, 10, 8)
-    mask = np.ones(shape, dtype=bool)
-    mask[:3, :4] = False
-    X = rng.standard_normal((int(mask.sum()), 6)).astype(np.float32)
-    if ties:  # many equal edge weights: same merge order needed
-        X = np.round(X)
-    connectivity = grid_to_graph(*shape, mask=mask)
-    for n_clusters in (1, 7, 40, int(mask.sum()) - 1):
-        ref = AgglomerativeClustering(n_clusters=n_clusters, connectivity=connectivity, linkage=linkage).fit(X)
-        ours = constrained_linkage_labels(X, connectivity, n_clusters, linkage)
-        assert len(np.unique(ours)) == n_clusters
-        assert adjusted_rand_score(ref.labels_, ours) == 1.0
-
-
-def test_linkage_several_components_and_errors():
-    rng = np.random.default_rng(1)
-    mask = np.zeros((8, 8, 3), dtype=bool)
-    mask[:3] = True
-    mask[5:] = True
-    X = rng.standard_normal((int(mask.sum()), 4))
-    connectivity = grid_to_graph(*mask.shape, mask=mask)
-    with pytest.warns(UserWarning, match="connected components"):
-        ref = AgglomerativeClustering(n_clusters=5, connectivity=connectivity, linkage="average").fit(X).labels_
-    with pytest.warns(UserWarning, match="connected components"):
-        ours = constrained_linkage_labels(X, connectivity, 5, "average")
-    assert adjusted_rand_score(ref, ours) == 1.0
-    with pytest.raises(ValueError, match="linkage must be one of.*'ward'"):
-        constrained_linkage_labels(X, connectivity, 5, "ward")
-    with pytest.raises(ValueError, match=r"n_clusters must be in \[1, 144\].*got 145"):
-        constrained_linkage_labels(X, connectivity, 145)
 
 
 @pytest.mark.parametrize("method", ["kmeans", "average", "complete", "rena", "hierarchical_kmeans"])

@@ -7,9 +7,10 @@ Outline of :meth:`Parcellations.fit`:
 3. per subject, in one streamed pass: smooth, mask, clean, keep the leading
    temporal components (:mod:`regionkit.regions._reduce`);
 4. group reduction to 200 spatial components (randomized SVD);
-5. cluster the voxels on these components: MiniBatchKMeans, agglomerative
-   ward, exact constrained average/complete linkage
-   (:mod:`regionkit.regions._linkage`), ReNA or hierarchical k-means.
+5. cluster the voxels on these components: MiniBatchKMeans, compiled
+   connectivity-constrained ward / average / complete linkage with
+   scikit-learn's exact merge order (:mod:`regionkit.regions._linkage`), ReNA
+   or hierarchical k-means.
 """
 
 from __future__ import annotations
@@ -142,9 +143,10 @@ class Parcellations(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     method : {"kmeans", "ward", "complete", "average", "rena", "hierarchical_kmeans"}
-        Clustering method. kmeans: MiniBatchKMeans; ward: spatially constrained
-        agglomerative clustering; complete / average: spatially constrained
-        linkage (same partition as scikit-learn's, computed faster); rena:
+        Clustering method. kmeans: MiniBatchKMeans; ward / complete / average:
+        spatially constrained agglomerative clustering (the partition of
+        scikit-learn's ``AgglomerativeClustering``, computed by a compiled
+        loop: 30-70x faster on a brain mask); rena:
         :class:`~regionkit.regions.ReNA`; hierarchical_kmeans:
         :class:`~regionkit.regions.HierarchicalKMeans`.
     n_parcels : int, default=50
@@ -550,17 +552,6 @@ class Parcellations(TransformerMixin, BaseEstimator):
         from sklearn.feature_extraction.image import grid_to_graph
 
         self.connectivity_ = grid_to_graph(*mask.shape, mask=mask)
-        if self.method == "ward":
-            from sklearn.cluster import AgglomerativeClustering
-
-            # stopping at n_parcels gives the same partition as the full tree
-            model = AgglomerativeClustering(
-                n_clusters=self.n_parcels,
-                connectivity=self.connectivity_,
-                linkage="ward",
-                compute_full_tree=False,
-            )
-            return model.fit(components).labels_
         return constrained_linkage_labels(components, self.connectivity_, self.n_parcels, self.method)
 
     def _make_masker(self) -> Any:
