@@ -178,13 +178,14 @@ def test_connected_label_regions_exact(connect_diag, min_size):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("seed", "cutoff", "min_ari"), [(0, 0.5, 0.95), (1, 0.3, 0.99)])
-def test_local_regions_large_components_agree(seed, cutoff, min_ari):
+@pytest.mark.parametrize(("seed", "cutoff"), [(0, 0.5), (1, 0.3)])
+def test_local_regions_large_components_identical(seed, cutoff):
     """Large connected supports, where nilearn's solver stops (rtol 1e-3)
-    before the walk reaches every voxel. Seed 1: the plain-CG mode reproduces
-    nilearn's labels. Seed 0 (one 43 553-voxel component, 17 seeds): far
-    voxels are decided by rounding noise - scikit-image's whole-volume plain
-    CG agrees with nilearn at ARI 0.87 only, ours at 0.96."""
+    before the walk reaches every voxel, so far voxels are decided by the
+    signs of unconverged probabilities: two iterations more or less relabel
+    thousands of voxels (seed 0: one 43 553-voxel component, 17 seeds; nilearn
+    with 1 and 2 BLAS threads agrees with itself at ARI 0.985 there). Our walk
+    repeats nilearn's arithmetic bit for bit, so the regions are identical."""
     rng = np.random.default_rng(seed)
     shape = (40, 48, 40)
     maps = np.stack(
@@ -198,13 +199,4 @@ def test_local_regions_large_components_agree(seed, cutoff, min_ari):
         their_img, their_index = nilearn_regions.connected_regions(img, min_region_size=200)
     our_img, our_index = connected_regions(img, min_region_size=200)
     assert our_index == their_index
-    theirs = np.asarray(their_img.dataobj) != 0
-    ours = np.asarray(our_img.dataobj) != 0
-    for k in range(2):
-        support = maps[..., k] != 0
-        their_labels = np.zeros(shape, int)
-        our_labels = np.zeros(shape, int)
-        for region in np.flatnonzero(np.array(their_index) == k):
-            their_labels[theirs[..., region]] = region + 1
-            our_labels[ours[..., region]] = region + 1
-        assert adjusted_rand_score(their_labels[support], our_labels[support]) >= min_ari
+    np.testing.assert_array_equal(np.asarray(our_img.dataobj), np.asarray(their_img.dataobj))

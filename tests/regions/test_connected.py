@@ -52,10 +52,12 @@ def test_random_walker_marks_outside_and_unreachable():
     volume = _two_blobs()
     seeds = np.where(volume != 0, 0, -1).astype(np.int32)
     seeds[2, 2, 2] = 5  # only the first blob has a seed
-    labels = random_walker_labels(volume, seeds)
-    assert np.all(labels[volume == 0] == 0)
-    assert np.all(labels[1:4, 1:4, 1:4] == 5)  # seed values are kept
-    assert np.all(labels[6:11, 6:11, 6:11] == 0)  # unreachable from any seed
+    for mode, label in (("cg", 1), ("cg_j", 5)):
+        labels = random_walker_labels(volume, seeds, mode=mode)
+        assert np.all(labels[volume == 0] == 0)
+        # "cg" numbers seed labels 1..k as nilearn; the others keep them
+        assert np.all(labels[1:4, 1:4, 1:4] == label)
+        assert np.all(labels[6:11, 6:11, 6:11] == 0)  # unreachable from any seed
 
 
 def test_connected_regions_components_values_and_index():

@@ -4,11 +4,11 @@ Array-level kernels (:class:`ReNA`, :class:`HierarchicalKMeans`) and the
 region-splitting functions live in private modules and are re-exported here.
 """
 
-from ._hierarchical_kmeans import HierarchicalKMeans, hierarchical_k_means
 from ._connected import connected_label_regions, connected_regions
+from ._hierarchical_kmeans import HierarchicalKMeans, hierarchical_k_means
 from ._rena import ReNA, recursive_neighbor_agglomeration
-from .region_extractor import RegionExtractor
 from .parcellations import Parcellations
+from .region_extractor import RegionExtractor
 
 __all__ = [
     "HierarchicalKMeans",

@@ -31,6 +31,7 @@ from scipy import ndimage
 
 from .._validation import Interval, Options, check_parameter
 from .._warnings import EmptyRegionWarning
+from ._random_walker import walk_labels
 
 __all__ = [
     "connected_label_regions",
@@ -122,7 +123,8 @@ def random_walker_labels(
     map_3d : ndarray of shape (nx, ny, nz), float
         Intensities; edges are weighted ``exp(-130 * grad**2 / (10 * s))``
         with ``s = beta_scale`` (default: the standard deviation of
-        ``map_3d``), plus 1e-10.
+        ``map_3d``), plus 1e-10. With ``mode="cg"`` the gradients are taken in
+        the map's dtype, as nilearn takes them.
     seeds : ndarray of int, same shape
         Positive seed labels, 0 for voxels to label, -1 for voxels outside
         the graph. Not modified.
@@ -130,15 +132,18 @@ def random_walker_labels(
         Standard deviation that normalises the gradients. Pass the whole
         volume's when ``map_3d`` is a crop, so the weights do not change.
     mode : {"cg", "cg_j", "cg_mg"}, default="cg"
-        Solver (scikit-image's): plain conjugate gradient, or conjugate
-        gradient with a Jacobi or an algebraic multigrid (pyamg; "cg_j"
-        without it) preconditioner.
+        ``"cg"``: nilearn's random walker (plain conjugate gradient) step for
+        step, compiled (:mod:`regionkit.regions._random_walker`).
+        ``"cg_j"`` / ``"cg_mg"``: scikit-image's, with a Jacobi or an
+        algebraic multigrid (pyamg; "cg_j" without it) preconditioner, run one
+        graph component at a time.
 
     Returns
     -------
     labels : ndarray of int32, same shape
         Each voxel of the graph gets the seed label whose walker reaches it
-        first (seed values are kept, not renumbered); 0 outside the graph.
+        first; 0 outside the graph. Seed values are kept, except that
+        ``"cg"`` numbers labels with gaps 1..k first, as nilearn does.
 
     Notes
     -----
@@ -146,22 +151,21 @@ def random_walker_labels(
     unlabeled voxel leave the graph (label 0); if nothing is left to label,
     the seeds are returned as they are.
 
-    The graph is solved one connected component at a time, on the
-    component's bounding box: the linear system of a seed label is confined
-    to its component, so this is the whole-graph computation without the
-    work on other components. With ``mode="cg"`` the probabilities are
-    compared across all labels exactly as nilearn does, including its
-    behaviour where the solver stopped before the walk reached a voxel (all
-    probabilities <= 0: the lowest label wins), so labels agree with
-    nilearn's. The preconditioned modes label such voxels with their own
-    component's seed, and a component with one seed label is labelled
-    without solving.
+    ``"cg"`` reproduces nilearn's iterations bit for bit, so its labels
+    too, including where a walk stopped (tolerance 1e-3) before reaching a
+    voxel: probabilities are compared across every label of the map, and
+    where none arrived the lowest label wins, wherever its seed is. Each
+    label's iterations run over the unknowns of its own graph component only
+    (the system is block diagonal). The preconditioned modes solve one
+    component at a time, label voxels no walk reached with their own
+    component's seed, and label a component with one seed without solving.
     """
     seeds = np.asarray(seeds)
     original = np.where(seeds > 0, seeds, 0).astype(np.int32)
     if not (seeds == 0).any() or not (seeds > 0).any():
         return original
-    all_labels = np.unique(seeds[seeds > 0])
+    if mode == "cg":
+        return _nilearn_walk(map_3d, seeds, beta_scale, original)
     active = _remove_unreachable(seeds.astype(np.int32))
     if not (active >= 0).any():
         return original
@@ -178,20 +182,35 @@ def random_walker_labels(
         local_seeds = np.where(inside, active[box], -1)
         values = np.unique(local_seeds[local_seeds > 0])
         free = inside & (local_seeds == 0)
-        if mode != "cg" and values.size == 1:
+        if values.size == 1:
             labels[box][free] = values[0]
             continue
         probabilities = _walk(data[box], local_seeds, scale, mode)[:, free]
-        best = np.argmax(probabilities, axis=0)
-        winner = values[best]
-        if mode == "cg" and values.size < all_labels.size:
-            # Labels of other components have probability exactly 0 here.
-            best_value = probabilities[best, np.arange(best.size)]
-            first_other = all_labels[~np.isin(all_labels, values)][0]
-            other_wins = (best_value < 0) | ((best_value == 0) & (first_other < winner))
-            winner = np.where(other_wins, first_other, winner)
-        labels[box][free] = winner
+        labels[box][free] = values[np.argmax(probabilities, axis=0)]
     return labels
+
+
+def _nilearn_walk(map_3d: np.ndarray, seeds: np.ndarray, beta_scale: float | None, original: np.ndarray):
+    """nilearn's random walker, step for step (see :mod:`regionkit.regions._random_walker`).
+
+    Seed labels with gaps are renumbered 1..k first, as nilearn does; the
+    result keeps that numbering (the caller renumbers regions anyway).
+    """
+    data = np.asarray(map_3d)
+    if data.dtype not in (np.float32, np.float64):
+        data = data.astype(np.float32 if data.dtype.itemsize <= 4 else np.float64)
+    # beta / (10 std): in the dtype of the map's std, as nilearn
+    std = data[..., np.newaxis].std() if beta_scale is None else data.dtype.type(beta_scale)
+    scale = _RW_BETA / (10 * std)
+    seeds = seeds.astype(np.int32)
+    positive = np.unique(seeds[seeds > 0])
+    if not np.array_equal(positive, np.arange(1, positive.size + 1)):
+        graph = seeds >= 0
+        seeds[graph] = np.searchsorted(np.unique(seeds[graph]), seeds[graph])
+    active = _remove_unreachable(seeds)
+    if not (active >= 0).any():
+        return original
+    return walk_labels(data, active, scale, _RW_TOL)
 
 
 def _beta_for_scale(data: np.ndarray, scale: np.float32) -> float:
@@ -207,7 +226,7 @@ def _beta_for_scale(data: np.ndarray, scale: np.float32) -> float:
 
 
 def _walk(data: np.ndarray, seeds: np.ndarray, scale: np.float32, mode: str) -> np.ndarray:
-    """scikit-image's random walker probabilities, one row per seed label."""
+    """scikit-image's preconditioned random walker probabilities, one row per seed label."""
     from skimage.segmentation import random_walker
 
     # A frame of zeros outside the graph keeps the crop's standard deviation
@@ -287,7 +306,10 @@ def split_map(
     # Walk on the support's bounding box (plus one voxel) only.
     walk_box = _bounding_box(support, 1)
     offset = tuple(slice(w.start - p.start, w.stop - p.start) for w, p in zip(walk_box, peak_box))
-    volume_std = float(np.asarray(map_3d, dtype=np.float32)[..., np.newaxis].std())
+    if mode == "cg" and np.asarray(map_3d).dtype == np.float64:
+        volume_std = float(np.asarray(map_3d)[..., np.newaxis].std())
+    else:
+        volume_std = float(np.asarray(map_3d, dtype=np.float32)[..., np.newaxis].std())
     labels[walk_box] = random_walker_labels(
         map_3d[walk_box], seeds[offset], beta_scale=volume_std, mode=mode
     )

@@ -1,0 +1,312 @@
+"""Random walker probabilities by plain conjugate gradient, compiled.
+
+nilearn 0.14.1 labels ``local_regions`` with its own copy of an older
+scikit-image random walker (``nilearn._utils.segmentation``): on the
+6-connected voxel graph of a map, edge weights
+``exp(-beta / (10 std) * |d_i - d_j|**2) + 1e-10`` (the difference in the map's
+dtype, the rest in float64); for each seed label ``l`` the unlabelled voxels'
+probabilities solve ``L_U x = b_l`` (``L_U`` the graph Laplacian restricted to
+unlabelled voxels, ``b_l`` their edge weights to seeds of label ``l``) by
+scipy's unpreconditioned conjugate gradient from ``x = 0``, stopping when
+``||r|| < 1e-3 ||b||``.
+
+Stopping early matters: after ``k`` iterations the walk has reached voxels
+at most ``k`` edges from the seeds, and where a walk stops short, the labels
+of far voxels are decided by the signs of unconverged probabilities. Two more
+iterations of one walk (695 instead of 693, from rounding alone) relabel 15 %
+of a map's voxels; nilearn with 1 and with 2 OpenBLAS threads agrees with
+itself at ARI 0.985 on such a map. Matching nilearn therefore takes its
+arithmetic bit for bit:
+
+- the system is nilearn's exactly (same operations in the same order: weights
+  from differences in the map's dtype, the diagonal summed as its COO row
+  sum, the product in CSC order; tested entry by entry);
+- the iterations are scipy's, with dot products by the same BLAS routine over
+  vectors laid out as nilearn's (the whole graph of the map, unknowns in voxel
+  order), so partial sums fall in the same SIMD lanes and threads.
+
+Every vector of a walk stays zero outside the graph components its seeds
+touch (the Laplacian is block diagonal), so the stencil product and updates
+run over those unknowns only. Compiled with numba: no sparse matrix, no
+Python per iteration. On 20 ICA-like maps (MNI 2 mm) the fit is about 2.5x
+faster than nilearn's with its labels identical; what remains is mostly the
+BLAS dot products over the whole graph, kept for exactness.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["walk_labels", "walk_probabilities"]
+
+_EPS = 1e-10
+# nilearn's diagonal is the row sum of a COO matrix listing each voxel's
+# edges to +z, +y, +x, then to -z, -y, -x (indices into -x, -y, -z, +z, +y, +x)
+_ROW_SUM_ORDER = (3, 4, 5, 2, 1, 0)
+
+
+def _edge_weights(
+    data: np.ndarray, scale: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights of the edges along x, y and z, computed as nilearn computes them.
+
+    The difference in ``data``'s dtype, its square times ``scale`` in float64,
+    numpy's ``exp``, plus 1e-10.
+    """
+    weights = []
+    for axis in range(3):
+        gradients = np.abs(np.diff(data, axis=axis)).astype(np.float64) ** 2
+        gradients *= scale
+        weight = np.exp(-gradients)
+        weight += _EPS
+        weights.append(weight)
+    return tuple(weights)
+
+
+def _build_system(data, seeds, scale):
+    """See :func:`_build_system_kernel`; ``scale`` is ``beta / (10 std)``."""
+    return _build_system_kernel(seeds, *_edge_weights(data, scale))
+
+
+@numba.njit(cache=True)
+def _build_system_kernel(seeds, weights_x, weights_y, weights_z):
+    """Unknown voxels' neighbours, weights, diagonal and right-hand sides.
+
+    ``weights_x[i, j, k]`` is the weight of the edge between voxels
+    ``(i, j, k)`` and ``(i + 1, j, k)`` (likewise along y and z).
+    ``seeds``: -1 outside the graph, 0 unknown, 1..n_labels seed labels.
+    Returns ``(flat, neighbours, weights, diagonal, rhs)``: ``flat`` the C-order
+    flat index of each unknown; ``neighbours[i, k]`` the unknown index of the
+    k-th neighbour (ascending flat index) or -1; ``weights[i, k]`` its edge
+    weight; ``rhs[l, i]`` the weight to seeds of label ``l + 1``.
+    """
+    nx, ny, nz = seeds.shape
+    n_labels = 0
+    n_unknown = 0
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                s = seeds[i, j, k]
+                if s == 0:
+                    n_unknown += 1
+                elif s > n_labels:
+                    n_labels = s
+    index = np.full(seeds.shape, -1, dtype=np.int64)
+    flat = np.empty(n_unknown, dtype=np.int64)
+    u = 0
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                if seeds[i, j, k] == 0:
+                    index[i, j, k] = u
+                    flat[u] = (i * ny + j) * nz + k
+                    u += 1
+    neighbours = np.full((n_unknown, 6), -1, dtype=np.int64)
+    weights = np.zeros((n_unknown, 6), dtype=np.float64)
+    diagonal = np.zeros(n_unknown, dtype=np.float64)
+    rhs = np.zeros((n_labels, n_unknown), dtype=np.float64)
+    # neighbour offsets in ascending flat order: -x, -y, -z, +z, +y, +x
+    di = (-1, 0, 0, 0, 0, 1)
+    dj = (0, -1, 0, 0, 1, 0)
+    dk = (0, 0, -1, 1, 0, 0)
+    for u in range(n_unknown):
+        f = flat[u]
+        i = f // (ny * nz)
+        j = (f // nz) % ny
+        k = f % nz
+        total = 0.0
+        for n in _ROW_SUM_ORDER:
+            a, b, c = i + di[n], j + dj[n], k + dk[n]
+            if a < 0 or a >= nx or b < 0 or b >= ny or c < 0 or c >= nz:
+                continue
+            s = seeds[a, b, c]
+            if s < 0:
+                continue
+            if n == 0:
+                w = weights_x[a, j, k]
+            elif n == 1:
+                w = weights_y[i, b, k]
+            elif n == 2:
+                w = weights_z[i, j, c]
+            elif n == 3:
+                w = weights_z[i, j, k]
+            elif n == 4:
+                w = weights_y[i, j, k]
+            else:
+                w = weights_x[i, j, k]
+            total += w
+            if s == 0:
+                neighbours[u, n] = index[a, b, c]
+                weights[u, n] = w
+            else:
+                rhs[s - 1, u] += w
+        diagonal[u] = total
+    return flat, neighbours, weights, diagonal, rhs
+
+
+@numba.njit(cache=True)
+def _conjugate_gradient(neighbours, weights, diagonal, b, members, rtol, x):
+    """scipy's ``cg(A, b, rtol=rtol, atol=0)`` from ``x = 0``; writes ``x``; returns the iterations.
+
+    ``b`` and ``x`` span the whole graph but every vector of the iteration is
+    zero outside ``members`` (the unknowns of the components ``b`` touches:
+    the Laplacian is block diagonal), so the products and updates run over
+    ``members`` only, while the dot products run over the whole vectors, with
+    BLAS, as scipy's: the iterates are nilearn's bit for bit.
+    """
+    n = b.size
+    x[:] = 0.0
+    b_norm = np.sqrt(np.dot(b, b))
+    if b_norm == 0.0:
+        return 0
+    tolerance = rtol * b_norm
+    r = b.copy()
+    p = np.zeros(n)
+    q = np.zeros(n)
+    rho_previous = 1.0
+    for iteration in range(10 * n):
+        rho = np.dot(r, r)
+        if np.sqrt(rho) < tolerance:
+            return iteration
+        if iteration == 0:
+            for i in members:
+                p[i] = r[i]
+        else:
+            beta = rho / rho_previous
+            for i in members:
+                p[i] = p[i] * beta + r[i]
+        for i in members:
+            # CSC order: lower neighbours, the diagonal, upper neighbours
+            total = 0.0
+            for k in range(3):
+                m = neighbours[i, k]
+                if m >= 0:
+                    total += -weights[i, k] * p[m]
+            total += diagonal[i] * p[i]
+            for k in range(3, 6):
+                m = neighbours[i, k]
+                if m >= 0:
+                    total += -weights[i, k] * p[m]
+            q[i] = total
+        alpha = rho / np.dot(p, q)
+        for i in members:
+            x[i] += alpha * p[i]
+            r[i] -= alpha * q[i]
+        rho_previous = rho
+    return 10 * n
+
+
+def _label_members(
+    flat: np.ndarray, seeds: np.ndarray, n_labels: int
+) -> list[np.ndarray]:
+    """For each label, the unknowns (indices into ``flat``) of the graph components its seeds touch."""
+    components, _ = ndimage.label(seeds >= 0)
+    unknown_components = components.ravel()[flat]
+    members = []
+    for label in range(1, n_labels + 1):
+        touched = np.unique(components[seeds == label])
+        members.append(np.flatnonzero(np.isin(unknown_components, touched)))
+    return members
+
+
+def _solve(data, seeds, scale, rtol):
+    flat, neighbours, weights, diagonal, rhs = _build_system(data, seeds, scale)
+    members = _label_members(flat, seeds, rhs.shape[0])
+    solutions = np.zeros(rhs.shape)
+    for label, label_members in enumerate(members):
+        if label_members.size:
+            _conjugate_gradient(
+                neighbours,
+                weights,
+                diagonal,
+                rhs[label],
+                label_members,
+                rtol,
+                solutions[label],
+            )
+    return flat, solutions
+
+
+def walk_labels(
+    data: np.ndarray, seeds: np.ndarray, scale: Any, rtol: float = 1e-3
+) -> np.ndarray:
+    """nilearn's random walker labels of the unknown voxels.
+
+    Parameters
+    ----------
+    data, seeds, scale, rtol
+        As :func:`walk_probabilities`; ``seeds`` must already be pruned as
+        nilearn prunes them (no unknown voxel unreachable from a seed, no seed
+        without an unknown neighbour).
+
+    Returns
+    -------
+    labels : ndarray of int32, same shape as ``seeds``
+        Unknown voxels get the label with the highest probability (the lowest
+        label among equals, as ``np.argmax``, over every label of the graph:
+        where no walk arrived, label 1), seeds keep theirs, 0 outside the graph.
+    """
+    data, seeds = _check(data, seeds)
+    flat, solutions = _solve(data, seeds, scale, rtol)
+    labels = np.where(seeds > 0, seeds, 0).astype(np.int32)
+    if solutions.shape[0]:
+        labels.ravel()[flat] = np.argmax(solutions, axis=0) + 1
+    return labels
+
+
+def _check(data: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    data = np.asarray(data)
+    if data.dtype not in (np.float32, np.float64):
+        data = data.astype(np.float64)
+    seeds = np.ascontiguousarray(seeds, dtype=np.int64)
+    if data.shape != seeds.shape or data.ndim != 3:
+        raise ValueError(
+            f"data and seeds must be 3D arrays of one shape; got {data.shape} and {seeds.shape}."
+        )
+    return data, seeds
+
+
+def walk_probabilities(
+    data: np.ndarray, seeds: np.ndarray, scale: Any, rtol: float = 1e-3
+) -> np.ndarray:
+    """Probability that a walker from each seed label reaches each voxel first.
+
+    Parameters
+    ----------
+    data : ndarray of shape (nx, ny, nz), float32 or float64
+        Intensities; neighbour differences are taken in this dtype.
+    seeds : ndarray of int, same shape
+        -1 outside the graph, 0 for voxels to label, ``1..n_labels`` for
+        seeds (every label up to the largest gets a row, as in scikit-image).
+    scale : float or numpy floating scalar
+        ``beta / (10 * std)``: edges weigh ``exp(-scale * gradient**2) + 1e-10``
+        (nilearn computes it in the map's dtype: pass it as that numpy type).
+    rtol : float, default=1e-3
+        Relative tolerance of the conjugate gradient (scikit-image's ``tol``).
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_labels, nx, ny, nz), float64
+        Unknown voxels hold the solution, seeds 1 for their label, voxels
+        outside the graph 0 (scikit-image's ``return_full_prob=True``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.array([[[0.0, 0.0, 0.1, 5.0, 5.0]]])
+    >>> seeds = np.array([[[1, 0, 0, 0, 2]]])
+    >>> walk_probabilities(data, seeds, 1.0).argmax(axis=0).ravel().tolist()
+    [0, 0, 0, 1, 1]
+    """
+    data, seeds = _check(data, seeds)
+    flat, solved = _solve(data, seeds, scale, float(rtol))
+    n_labels = solved.shape[0]
+    probabilities = np.zeros((n_labels, seeds.size))
+    probabilities[:, flat] = solved
+    for label in range(1, n_labels + 1):
+        probabilities[label - 1, seeds.ravel() == label] = 1.0
+    return probabilities.reshape((n_labels, *seeds.shape))
