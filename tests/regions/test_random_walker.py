@@ -128,3 +128,42 @@ def test_bad_shapes():
         match=r"data and seeds must be 3D arrays of one shape; got \(2, 2, 2\) and \(2, 2\)",
     ):
         walk_probabilities(np.zeros((2, 2, 2)), np.zeros((2, 2), dtype=int), 1.0)
+
+
+def test_sparse_dot_products_are_numpy_s_bit_for_bit():
+    from regionkit.regions._random_walker import (
+        _dot,
+        _dot_chunks,
+        _emulation_holds,
+        _numpy_blas_threads,
+    )
+
+    n_threads = _numpy_blas_threads()
+    if n_threads is None:
+        pytest.skip("numpy's BLAS is not OpenBLAS: whole-vector dot products are used")
+    assert _emulation_holds(n_threads)
+    assert _dot_chunks(10000, 4).tolist() == [0, 10000]  # OpenBLAS threads only above 10,000
+    assert _dot_chunks(10001, 2).tolist() == [0, 5001, 10001]
+    assert _dot_chunks(20003, 3).tolist() == [0, 6668, 13336, 20003]
+    rng = np.random.default_rng(4)
+    for n, lo, hi in [(30000, 14990, 15020), (30000, 0, 30000), (8000, 7000, 7999), (54321, 1, 54000)]:
+        a, b = np.zeros(n), np.zeros(n)
+        a[lo:hi] = rng.standard_normal(hi - lo)
+        b[lo:hi] = rng.standard_normal(hi - lo)
+        assert _dot(a, b, lo, hi, np.empty(0, dtype=np.int64)) == np.dot(a, b)  # the fallback
+        from threadpoolctl import threadpool_limits
+
+        expected = np.dot(a, b)
+        with threadpool_limits(1, user_api="blas"):
+            assert _dot(a, b, lo, hi, _dot_chunks(n, n_threads)) == expected
+
+
+def test_labels_equal_nilearn_s_under_one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    data, seeds = _problem(5, shape=(30, 28, 24), n_labels=5)
+    with threadpool_limits(1, user_api="blas"):
+        labels = segmentation.random_walker(data, seeds.copy())
+        ours = walk_labels(data, seeds, _scale(data))
+    labels[labels < 0] = 0
+    np.testing.assert_array_equal(ours, labels)

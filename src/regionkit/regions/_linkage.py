@@ -178,6 +178,19 @@ def _compact(keys, values, start, length, capacity, sizes, n_formed):
 
 
 @numba.njit(cache=True)
+def _reserve(keys, values, top, size, start, length, capacity, sizes, n_formed):
+    """Room for ``size`` more entries at the arena's end: compact, then grow if needed."""
+    if top + size > keys.size:
+        keys, values, top = _compact(
+            keys, values, start, length, capacity, sizes, n_formed
+        )
+        if top + size > keys.size:
+            keys = _grow(keys, 2 * (top + size))
+            values = _grow(values, keys.size)
+    return keys, values, top
+
+
+@numba.njit(cache=True)
 def _agglomerate(rows, cols, distances, X, n_samples, n_clusters, linkage):
     """Run ``n_samples - n_clusters`` merges; return the parent of every node (roots point to themselves)."""
     n_merges = n_samples - n_clusters
@@ -316,13 +329,9 @@ def _agglomerate(rows, cols, distances, X, n_samples, n_clusters, linkage):
             # append ``new`` to the neighbour's run
             if length[key] == capacity[key]:
                 grown = 2 * capacity[key] + 4
-                if top + grown > keys.size:
-                    keys, values, top = _compact(
-                        keys, values, start, length, capacity, sizes, new
-                    )
-                    if top + grown > keys.size:
-                        keys = _grow(keys, 2 * (top + grown))
-                        values = _grow(values, keys.size)
+                keys, values, top = _reserve(
+                    keys, values, top, grown, start, length, capacity, sizes, new
+                )
                 begin = start[key]
                 keys[top : top + length[key]] = keys[begin : begin + length[key]]
                 values[top : top + length[key]] = values[begin : begin + length[key]]
@@ -342,13 +351,9 @@ def _agglomerate(rows, cols, distances, X, n_samples, n_clusters, linkage):
 
         # the new cluster's own run
         grown = count + count // 2 + 4
-        if top + grown > keys.size:
-            keys, values, top = _compact(
-                keys, values, start, length, capacity, sizes, new
-            )
-            if top + grown > keys.size:
-                keys = _grow(keys, 2 * (top + grown))
-                values = _grow(values, keys.size)
+        keys, values, top = _reserve(
+            keys, values, top, grown, start, length, capacity, sizes, new
+        )
         start[new] = top
         capacity[new] = grown
         length[new] = count

@@ -35,6 +35,9 @@ BLAS dot products over the whole graph, kept for exactness.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numba
@@ -105,7 +108,7 @@ def _build_system_kernel(seeds, weights_x, weights_y, weights_z):
                     index[i, j, k] = u
                     flat[u] = (i * ny + j) * nz + k
                     u += 1
-    neighbours = np.full((n_unknown, 6), -1, dtype=np.int64)
+    neighbours = np.full((n_unknown, 6), -1, dtype=np.int32)
     weights = np.zeros((n_unknown, 6), dtype=np.float64)
     diagonal = np.zeros(n_unknown, dtype=np.float64)
     rhs = np.zeros((n_labels, n_unknown), dtype=np.float64)
@@ -148,19 +151,69 @@ def _build_system_kernel(seeds, weights_x, weights_y, weights_z):
     return flat, neighbours, weights, diagonal, rhs
 
 
-@numba.njit(cache=True)
-def _conjugate_gradient(neighbours, weights, diagonal, b, members, rtol, x):
+# ------------------------------------------------- nilearn's dot products
+# scipy's cg takes its dot products with numpy's BLAS ``ddot`` over the whole
+# graph. Each walk's vectors are zero outside its own unknowns ``[lo, hi)``,
+# so the same sums come from a shorter call, if it keeps the zeros' effect
+# (none) and each element's SIMD lane: OpenBLAS splits a vector longer than
+# 10,000 into one chunk per thread (``ceil(rest / threads_left)`` each, the
+# partial sums added in order) and sums each chunk with a kernel whose lanes
+# repeat every 32 elements or fewer. A call on ``[lo, hi)`` widened to
+# multiples of 64 from its chunk's start, single-threaded, per chunk, gives
+# the whole-vector result bit for bit. That emulation is checked against
+# ``np.dot`` once per process and BLAS configuration; if it ever differs, the
+# whole vectors are used (exact, slower).
+
+_DOT_ALIGN = 64
+_BLAS_THREAD_MIN = 10000
+
+
+def _dot_chunks(n: int, n_threads: int) -> np.ndarray:
+    """Start of each OpenBLAS ``ddot`` thread chunk, and ``n`` (one chunk when not threaded)."""
+    if n <= _BLAS_THREAD_MIN or n_threads <= 1:
+        return np.array([0, n], dtype=np.int64)
+    bounds = [0]
+    rest = n
+    for left in range(n_threads, 0, -1):
+        width = min(-(-rest // left), rest)
+        rest -= width
+        bounds.append(bounds[-1] + width)
+        if rest <= 0:
+            break
+    return np.array(bounds, dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _dot(a, b, lo, hi, chunks):
+    """``np.dot(a, b)`` for vectors zero outside ``[lo, hi)``; ``chunks`` empty: the whole vectors."""
+    if chunks.size == 0:
+        return np.dot(a, b)
+    total = 0.0
+    for c in range(chunks.size - 1):
+        start, stop = chunks[c], chunks[c + 1]
+        first, last = max(lo, start), min(hi, stop)
+        if first >= last:
+            continue
+        first = start + (first - start) // _DOT_ALIGN * _DOT_ALIGN
+        last = min(stop, first + -(-(last - first) // _DOT_ALIGN) * _DOT_ALIGN)
+        total += np.dot(a[first:last], b[first:last])
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _conjugate_gradient(neighbours, weights, diagonal, b, members, rtol, x, chunks):
     """scipy's ``cg(A, b, rtol=rtol, atol=0)`` from ``x = 0``; writes ``x``; returns the iterations.
 
     ``b`` and ``x`` span the whole graph but every vector of the iteration is
-    zero outside ``members`` (the unknowns of the components ``b`` touches:
-    the Laplacian is block diagonal), so the products and updates run over
-    ``members`` only, while the dot products run over the whole vectors, with
-    BLAS, as scipy's: the iterates are nilearn's bit for bit.
+    zero outside ``members`` (sorted: the unknowns of the components ``b``
+    touches; the Laplacian is block diagonal), so the products and updates run
+    over ``members`` only, and the dot products are nilearn's (see ``_dot``).
     """
     n = b.size
     x[:] = 0.0
-    b_norm = np.sqrt(np.dot(b, b))
+    lo = members[0]
+    hi = members[-1] + 1
+    b_norm = np.sqrt(_dot(b, b, lo, hi, chunks))
     if b_norm == 0.0:
         return 0
     tolerance = rtol * b_norm
@@ -169,7 +222,7 @@ def _conjugate_gradient(neighbours, weights, diagonal, b, members, rtol, x):
     q = np.zeros(n)
     rho_previous = 1.0
     for iteration in range(10 * n):
-        rho = np.dot(r, r)
+        rho = _dot(r, r, lo, hi, chunks)
         if np.sqrt(rho) < tolerance:
             return iteration
         if iteration == 0:
@@ -192,12 +245,47 @@ def _conjugate_gradient(neighbours, weights, diagonal, b, members, rtol, x):
                 if m >= 0:
                     total += -weights[i, k] * p[m]
             q[i] = total
-        alpha = rho / np.dot(p, q)
+        alpha = rho / _dot(p, q, lo, hi, chunks)
         for i in members:
             x[i] += alpha * p[i]
             r[i] -= alpha * q[i]
         rho_previous = rho
     return 10 * n
+
+
+def _numpy_blas_threads() -> int | None:
+    """Threads of numpy's OpenBLAS, or None when numpy's BLAS is not OpenBLAS."""
+    from threadpoolctl import threadpool_info
+
+    for library in threadpool_info():
+        if library.get("internal_api") == "openblas" and "numpy" in str(
+            library.get("filepath", "")
+        ):
+            return int(library["num_threads"])
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _emulation_holds(n_threads: int) -> bool:
+    """Whether ``_dot`` on sparse supports equals numpy's ``np.dot`` of the whole vectors."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for n in (999, 10000, 10001, 20011, 45678, 131072 + 77):
+        for _ in range(3):
+            lo = int(rng.integers(0, n))
+            hi = int(rng.integers(lo + 1, n + 1))
+            a = np.zeros(n)
+            b = np.zeros(n)
+            a[lo:hi] = rng.standard_normal(hi - lo)
+            b[lo:hi] = rng.standard_normal(hi - lo)
+            cases.append((a, b, lo, hi, float(np.dot(a, b))))
+    with threadpool_limits(1, user_api="blas"):
+        for a, b, lo, hi, expected in cases:
+            if _dot(a, b, lo, hi, _dot_chunks(a.size, n_threads)) != expected:
+                return False
+    return True
 
 
 def _label_members(
@@ -214,20 +302,45 @@ def _label_members(
 
 
 def _solve(data, seeds, scale, rtol):
+    from threadpoolctl import threadpool_limits
+
     flat, neighbours, weights, diagonal, rhs = _build_system(data, seeds, scale)
     members = _label_members(flat, seeds, rhs.shape[0])
     solutions = np.zeros(rhs.shape)
-    for label, label_members in enumerate(members):
-        if label_members.size:
-            _conjugate_gradient(
-                neighbours,
-                weights,
-                diagonal,
-                rhs[label],
-                label_members,
-                rtol,
-                solutions[label],
-            )
+    n_threads = _numpy_blas_threads()
+    emulate = n_threads is not None and _emulation_holds(n_threads)
+    chunks = (
+        _dot_chunks(flat.size, n_threads) if emulate else np.empty(0, dtype=np.int64)
+    )
+    limits = (
+        threadpool_limits(1, user_api="blas") if emulate else contextlib.nullcontext()
+    )
+
+    def walk(label: int) -> None:
+        _conjugate_gradient(
+            neighbours,
+            weights,
+            diagonal,
+            rhs[label],
+            members[label],
+            rtol,
+            solutions[label],
+            chunks,
+        )
+
+    labels = [
+        label for label, label_members in enumerate(members) if label_members.size
+    ]
+    # walks are independent and release the GIL: as many threads as numpy's
+    # BLAS may use (what nilearn's walks use), one when BLAS does the threading
+    n_workers = max(1, min(n_threads or 1, len(labels))) if emulate else 1
+    with limits:
+        if n_workers == 1:
+            for label in labels:
+                walk(label)
+        else:
+            with ThreadPoolExecutor(n_workers) as pool:
+                list(pool.map(walk, labels))
     return flat, solutions
 
 
