@@ -132,30 +132,61 @@ class NonFiniteReport:
     replaced: bool
 
 
-def _smooth_block(block, shape, affine, fwhm):
+def voxel_box(voxels: np.ndarray, shape: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+    """Inclusive-exclusive bounds ``(low, high)`` along x, y, z of flat (Fortran-order) voxel indices."""
+    voxels = np.asarray(voxels)
+    if voxels.size == 0:
+        return None
+    coordinates = np.unravel_index(voxels, shape, order="F")
+    return (
+        np.array([c.min() for c in coordinates], dtype=np.intp),
+        np.array([c.max() + 1 for c in coordinates], dtype=np.intp),
+    )
+
+
+def _smooth_block(block, shape, affine, fwhm, box=None):
     """Smooth each volume of a (n, X*Y*Z) block; returns a new float32 block.
 
     The block's rows are volumes in Fortran voxel order, i.e. a C-ordered
     (n, Z, Y, X) array: the Gaussian runs along its last three axes in place
     (x, then y, then z, as :func:`~regionkit.image.smooth_array`), with no
     transposed copies. Same numbers as ``smooth_array`` on the volumes.
+
+    ``box``: bounds ``(low, high)`` (from :func:`voxel_box`) of the voxels the
+    caller will read. Only that box, widened by the kernel's radius along each
+    axis, is smoothed: the separable filter's value at a voxel depends on
+    voxels within the radius along each axis, so the values inside the box are
+    those of the whole volume, bit for bit; voxels outside it are left as read.
     """
     n_volumes = block.shape[0]
     if isinstance(fwhm, str) or (isinstance(fwhm, numbers.Real) and fwhm == 0):  # "fast" / 0 (warns)
         volumes = block.reshape(n_volumes, shape[2], shape[1], shape[0]).transpose(3, 2, 1, 0)
         smoothed = np.asarray(smooth_array(volumes, affine, fwhm, ensure_finite=True, copy=True), dtype=np.float32)
         return np.ascontiguousarray(smoothed.transpose(3, 2, 1, 0).reshape(n_volumes, -1))
-    volumes = np.array(block, dtype=np.float32, order="C").reshape(n_volumes, shape[2], shape[1], shape[0])
+    fwhm = _check_fwhm(fwhm)
+    sigmas = [] if fwhm is None else list(fwhm_to_sigma(fwhm, affine))
+    out = np.array(block, dtype=np.float32, order="C").reshape(n_volumes, shape[2], shape[1], shape[0])
+    if box is None:
+        crop = (slice(None),) * 4
+    else:
+        low, high = box
+        radius = [int(4.0 * sigma + 0.5) if sigma > 0 else 0 for sigma in sigmas] or [0, 0, 0]
+        low = np.maximum(low - radius, 0)
+        high = np.minimum(high + np.array(radius), shape)
+        crop = (slice(None),) + tuple(slice(low[a], high[a]) for a in (2, 1, 0))
+    volumes = out[crop] if box is not None else out
+    if box is not None:
+        volumes = np.ascontiguousarray(volumes)
     finite = np.isfinite(volumes)
     if not finite.all():
         volumes[~finite] = 0
     del finite
-    fwhm = _check_fwhm(fwhm)
-    if fwhm is not None:
-        for axis, sigma in enumerate(fwhm_to_sigma(fwhm, affine)):
-            if sigma > 0:
-                gaussian_filter1d(volumes, sigma, output=volumes, axis=3 - axis)
-    return volumes.reshape(n_volumes, -1)
+    for axis, sigma in enumerate(sigmas):
+        if sigma > 0:
+            gaussian_filter1d(volumes, sigma, output=volumes, axis=3 - axis)
+    if box is not None:
+        out[crop] = volumes
+    return out.reshape(n_volumes, -1)
 
 
 class _Accumulator:
@@ -276,6 +307,14 @@ def eigenvariate(values: np.ndarray) -> np.ndarray:
     return component
 
 
+def _union_box(plans: list[ExtractionPlan], shape: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+    """Bounds of every voxel the plans read (None: none, smooth everything)."""
+    boxes = [b for b in (voxel_box(plan.union, shape) for plan in plans) if b is not None]
+    if not boxes:
+        return None
+    return np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0)
+
+
 def extract_signals(
     img,
     plans: list[ExtractionPlan],
@@ -307,9 +346,10 @@ def extract_signals(
     watch_nan = smoothing_fwhm is None and any(p.nonfinite == NONFINITE_IF_NAN for p in plans)
     image_has_nan = False
     seen_pos_inf = seen_neg_inf = False
+    box = _union_box(plans, shape) if smoothing_fwhm is not None else None
     for start, block in iter_blocks(img, chunk_size=chunk_size):
         if smoothing_fwhm is not None:
-            block = _smooth_block(block, shape, img.affine, smoothing_fwhm)
+            block = _smooth_block(block, shape, img.affine, smoothing_fwhm, box)
         if watch_nan and not image_has_nan:
             # nilearn tests np.isnan(np.sum(data)): NaN anywhere, or +inf and -inf.
             with np.errstate(invalid="ignore", over="ignore"):

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..image import resample_img
 from ..image.stream import iter_blocks
-from ._extract import DEFAULT_CHUNK_SIZE, ExtractionPlan, _Accumulator, _smooth_block
+from ._extract import DEFAULT_CHUNK_SIZE, ExtractionPlan, _Accumulator, _smooth_block, _union_box
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ def extract_on_target_grid(
     clip_range = data_range(img, chunk_size)
     accumulators = [_Accumulator(plan, n_volumes) for plan in plans]
     source_nonfinite = np.zeros(int(np.prod(source_shape)), dtype=bool)
+    box = _union_box(plans, target_shape) if smoothing_fwhm is not None else None
     for start, block in iter_blocks(img, chunk_size=chunk_size):
         finite = np.isfinite(block)
         if not finite.all():
@@ -167,7 +168,7 @@ def extract_on_target_grid(
             block, source_shape, img.affine, target_shape, target_affine, clip_range=clip_range
         )
         if smoothing_fwhm is not None:
-            block = _smooth_block(block, target_shape, target_affine, smoothing_fwhm)
+            block = _smooth_block(block, target_shape, target_affine, smoothing_fwhm, box)
         for accumulator in accumulators:
             accumulator.feed(start, block)
     results = [accumulator.finish(True) for accumulator in accumulators]

@@ -26,6 +26,7 @@ from ._extract import (
     ExtractionPlan,
     NonFiniteReport,
     _smooth_block,
+    voxel_box,
     warn_nonfinite,
 )
 from ._grid import _resample_block, data_range, same_grid
@@ -382,6 +383,7 @@ def _gather_mask(img, plan: ExtractionPlan, smoothing_fwhm, n_volumes: int,
     out = np.empty((n_volumes, plan.union.size), dtype=np.float32)
     nonfinite = np.zeros(plan.union.size, dtype=bool)
     n_source_nonfinite = 0
+    box = voxel_box(plan.union, plan.shape) if smoothing_fwhm is not None else None
     for start, block in iter_blocks(img, chunk_size=chunk_size):
         stop = start + block.shape[0]
         if resample:
@@ -396,7 +398,7 @@ def _gather_mask(img, plan: ExtractionPlan, smoothing_fwhm, n_volumes: int,
             bad = ~np.isfinite(block[:, plan.union])
             if bad.any():
                 nonfinite |= bad.any(axis=0)
-            block = _smooth_block(block, plan.shape, plan.affine, smoothing_fwhm)
+            block = _smooth_block(block, plan.shape, plan.affine, smoothing_fwhm, box)
         target = out[start:stop]
         np.take(block, plan.union, axis=1, out=target)
         bad = ~np.isfinite(target)
