@@ -19,7 +19,13 @@ import numpy as np
 
 from ..image import resample_img
 from ..image.stream import iter_blocks
-from ._extract import DEFAULT_CHUNK_SIZE, ExtractionPlan, _Accumulator, _smooth_block, _union_box
+from ._extract import (
+    DEFAULT_CHUNK_SIZE,
+    ExtractionPlan,
+    _Accumulator,
+    _smooth_block,
+    _union_box,
+)
 
 logger = logging.getLogger(__name__)
 
