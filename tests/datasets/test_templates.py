@@ -64,9 +64,22 @@ def test_template_values_span_unit_interval():
     ],
 )
 def test_resampled_identical_to_nilearn(no_network, loader, kwargs):
+    """Identical but where nilearn leaves spline rounding noise.
+
+    The 2 mm and 3 mm grids' voxel centres are 1 mm voxel centres, so
+    regionkit's resampling returns the 1 mm voxels themselves (a gather);
+    nilearn's cubic spline reproduces them up to float64 rounding, which shows
+    in float32 only where the template is 0 (nilearn: +-1e-45 .. 3e-16).
+    """
     ours = getattr(datasets, loader)(**kwargs)
     theirs = getattr(nilearn_datasets, loader)(**kwargs)
-    _assert_same_image(ours, theirs)
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.affine, theirs.affine)
+    ours_voxels, theirs_voxels = np.asarray(ours.dataobj), np.asarray(theirs.dataobj)
+    assert ours_voxels.dtype == theirs_voxels.dtype
+    noise = np.abs(theirs_voxels) <= 1e-12
+    np.testing.assert_array_equal(ours_voxels[~noise], theirs_voxels[~noise])
+    assert np.all(ours_voxels[noise] == 0)
     if kwargs["resolution"] == 2:
         assert ours.shape == (99, 117, 95)
         np.testing.assert_array_equal(np.diag(ours.affine), [2, 2, 2, 1])
