@@ -1,4 +1,4 @@
-"""The compiled random walker against nilearn's (systems bit for bit, solutions to rounding)."""
+"""The compiled random walker against nilearn's: systems, iterations and labels bit for bit."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from scipy.sparse.linalg import cg
 
 from regionkit.regions._random_walker import (
     _build_system,
+    _solve,
     walk_labels,
-    walk_probabilities,
 )
 
 segmentation = pytest.importorskip("nilearn._utils.segmentation")
@@ -81,11 +81,10 @@ def test_probabilities_equal_nilearn_s_cg(seed):
     data, seeds = _problem(seed, shape=(20, 18, 16), n_labels=4)
     lap, rhs = _nilearn_system(data, seeds)
     reference = np.array([cg(lap, b, rtol=1e-3, atol=0)[0] for b in rhs])
-    ours = walk_probabilities(data, seeds, _scale(data), 1e-3)
-    free = seeds == 0
-    np.testing.assert_array_equal(
-        ours[:, free], reference
-    )  # the same iterations, bit for bit
+    _, ours = _solve(
+        data, seeds, _scale(data), 1e-3
+    )  # unknowns in voxel order, as nilearn's
+    np.testing.assert_array_equal(ours, reference)  # the same iterations, bit for bit
     # nilearn's labels for the whole problem
     labels = segmentation.random_walker(data, seeds.copy())
     labels[labels < 0] = 0
@@ -113,13 +112,13 @@ def test_labels_where_no_walk_arrived_go_to_label_1():
 def test_seeds_and_pruned_voxels():
     data = np.arange(10.0).reshape(1, 1, 10)
     seeds = np.array([[[1, 0, 0, 0, 3, -1, 2, -1, -1, -1]]])  # label 2 is cut off by -1
-    probabilities = walk_probabilities(data, seeds, 0.01)
-    assert probabilities.shape == (3, 1, 1, 10)
-    np.testing.assert_array_equal(
-        probabilities[1, 0, 0], [0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
-    )
-    np.testing.assert_allclose(probabilities[:, 0, 0, 1:4].sum(axis=0), 1.0, atol=1e-3)
-    assert np.all(probabilities[:, 0, 0, 5] == 0)
+    flat, probabilities = _solve(data, seeds, 0.01, 1e-3)
+    assert flat.tolist() == [1, 2, 3]
+    assert probabilities.shape == (3, 3)
+    np.testing.assert_array_equal(probabilities[1], 0)  # no unknown next to label 2
+    np.testing.assert_allclose(probabilities.sum(axis=0), 1.0, atol=1e-3)
+    labels = walk_labels(data, seeds, 0.01)
+    assert labels.ravel().tolist() == [1, 1, 1, 3, 3, 0, 2, 0, 0, 0]
 
 
 def test_bad_shapes():
@@ -127,7 +126,7 @@ def test_bad_shapes():
         ValueError,
         match=r"data and seeds must be 3D arrays of one shape; got \(2, 2, 2\) and \(2, 2\)",
     ):
-        walk_probabilities(np.zeros((2, 2, 2)), np.zeros((2, 2), dtype=int), 1.0)
+        walk_labels(np.zeros((2, 2, 2)), np.zeros((2, 2), dtype=int), 1.0)
 
 
 def test_sparse_dot_products_are_numpy_s_bit_for_bit():
@@ -142,15 +141,25 @@ def test_sparse_dot_products_are_numpy_s_bit_for_bit():
     if n_threads is None:
         pytest.skip("numpy's BLAS is not OpenBLAS: whole-vector dot products are used")
     assert _emulation_holds(n_threads)
-    assert _dot_chunks(10000, 4).tolist() == [0, 10000]  # OpenBLAS threads only above 10,000
+    assert _dot_chunks(10000, 4).tolist() == [
+        0,
+        10000,
+    ]  # OpenBLAS threads only above 10,000
     assert _dot_chunks(10001, 2).tolist() == [0, 5001, 10001]
     assert _dot_chunks(20003, 3).tolist() == [0, 6668, 13336, 20003]
     rng = np.random.default_rng(4)
-    for n, lo, hi in [(30000, 14990, 15020), (30000, 0, 30000), (8000, 7000, 7999), (54321, 1, 54000)]:
+    for n, lo, hi in [
+        (30000, 14990, 15020),
+        (30000, 0, 30000),
+        (8000, 7000, 7999),
+        (54321, 1, 54000),
+    ]:
         a, b = np.zeros(n), np.zeros(n)
         a[lo:hi] = rng.standard_normal(hi - lo)
         b[lo:hi] = rng.standard_normal(hi - lo)
-        assert _dot(a, b, lo, hi, np.empty(0, dtype=np.int64)) == np.dot(a, b)  # the fallback
+        assert _dot(a, b, lo, hi, np.empty(0, dtype=np.int64)) == np.dot(
+            a, b
+        )  # the fallback
         from threadpoolctl import threadpool_limits
 
         expected = np.dot(a, b)

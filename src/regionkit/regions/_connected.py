@@ -12,9 +12,11 @@ Outline:
   connected components, names carried over.
 
 Behaviour follows nilearn 0.14.1 (``nilearn.regions.connected_regions`` and
-``connected_label_regions``). The random walker is scikit-image's, run per map
-on the bounding box of the map's support only (it never reaches outside the
-support), with the diffusion scale of the whole volume, in float32.
+``connected_label_regions``). The random walker is nilearn's own, repeated bit
+for bit by :mod:`regionkit.regions._random_walker` on the bounding box of each
+map's support (it never reaches outside the support), with the diffusion scale
+of the whole volume; scikit-image's preconditioned walkers are available as
+``random_walker_mode="cg_j"`` / ``"cg_mg"``.
 """
 
 from __future__ import annotations

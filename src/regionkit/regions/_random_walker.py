@@ -44,7 +44,7 @@ import numba
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["walk_labels", "walk_probabilities"]
+__all__ = ["walk_labels"]
 
 _EPS = 1e-10
 # nilearn's diagonal is the row sum of a COO matrix listing each voxel's
@@ -351,10 +351,17 @@ def walk_labels(
 
     Parameters
     ----------
-    data, seeds, scale, rtol
-        As :func:`walk_probabilities`; ``seeds`` must already be pruned as
-        nilearn prunes them (no unknown voxel unreachable from a seed, no seed
-        without an unknown neighbour).
+    data : ndarray of shape (nx, ny, nz), float32 or float64
+        Intensities; neighbour differences are taken in this dtype.
+    seeds : ndarray of int, same shape
+        -1 outside the graph, 0 for voxels to label, ``1..n_labels`` for
+        seeds, already pruned as nilearn prunes them (no unknown voxel
+        unreachable from a seed, no seed without an unknown neighbour).
+    scale : float or numpy floating scalar
+        ``beta / (10 * std)``: edges weigh ``exp(-scale * gradient**2) + 1e-10``
+        (nilearn computes it in the map's dtype: pass it as that numpy type).
+    rtol : float, default=1e-3
+        Relative tolerance of the conjugate gradient (nilearn's ``tol``).
 
     Returns
     -------
@@ -362,6 +369,14 @@ def walk_labels(
         Unknown voxels get the label with the highest probability (the lowest
         label among equals, as ``np.argmax``, over every label of the graph:
         where no walk arrived, label 1), seeds keep theirs, 0 outside the graph.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.array([[[0.0, 0.0, 0.1, 5.0, 5.0]]])
+    >>> seeds = np.array([[[1, 0, 0, 0, 2]]])
+    >>> walk_labels(data, seeds, 1.0).ravel().tolist()
+    [1, 1, 1, 2, 2]
     """
     data, seeds = _check(data, seeds)
     flat, solutions = _solve(data, seeds, scale, rtol)
@@ -381,45 +396,3 @@ def _check(data: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]
             f"data and seeds must be 3D arrays of one shape; got {data.shape} and {seeds.shape}."
         )
     return data, seeds
-
-
-def walk_probabilities(
-    data: np.ndarray, seeds: np.ndarray, scale: Any, rtol: float = 1e-3
-) -> np.ndarray:
-    """Probability that a walker from each seed label reaches each voxel first.
-
-    Parameters
-    ----------
-    data : ndarray of shape (nx, ny, nz), float32 or float64
-        Intensities; neighbour differences are taken in this dtype.
-    seeds : ndarray of int, same shape
-        -1 outside the graph, 0 for voxels to label, ``1..n_labels`` for
-        seeds (every label up to the largest gets a row, as in scikit-image).
-    scale : float or numpy floating scalar
-        ``beta / (10 * std)``: edges weigh ``exp(-scale * gradient**2) + 1e-10``
-        (nilearn computes it in the map's dtype: pass it as that numpy type).
-    rtol : float, default=1e-3
-        Relative tolerance of the conjugate gradient (scikit-image's ``tol``).
-
-    Returns
-    -------
-    probabilities : ndarray of shape (n_labels, nx, ny, nz), float64
-        Unknown voxels hold the solution, seeds 1 for their label, voxels
-        outside the graph 0 (scikit-image's ``return_full_prob=True``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> data = np.array([[[0.0, 0.0, 0.1, 5.0, 5.0]]])
-    >>> seeds = np.array([[[1, 0, 0, 0, 2]]])
-    >>> walk_probabilities(data, seeds, 1.0).argmax(axis=0).ravel().tolist()
-    [0, 0, 0, 1, 1]
-    """
-    data, seeds = _check(data, seeds)
-    flat, solved = _solve(data, seeds, scale, float(rtol))
-    n_labels = solved.shape[0]
-    probabilities = np.zeros((n_labels, seeds.size))
-    probabilities[:, flat] = solved
-    for label in range(1, n_labels + 1):
-        probabilities[label - 1, seeds.ravel() == label] = 1.0
-    return probabilities.reshape((n_labels, *seeds.shape))
