@@ -2,8 +2,9 @@
 
 scikit-learn's :class:`~sklearn.cluster.AgglomerativeClustering` with a
 connectivity graph runs its merge loop in Python over a heap of Python objects:
-on a 4 mm brain mask (~28,000 voxels) average linkage pushes and pops about ten
-million heap entries and takes minutes, and at 2 mm ward holds the summed
+on a 4 mm brain mask (34,643 voxels, 200 clusters) average linkage pushes and
+pops about ten million heap entries and takes 98 s (9.6 s here), and at 2 mm
+ward holds the summed
 features of every node ever formed (``2 n_samples x n_features`` float64).
 This module runs the *same* agglomeration compiled with numba:
 
