@@ -138,3 +138,34 @@ def sparse_components(graph):
     from scipy.sparse.csgraph import connected_components
 
     return connected_components(graph, directed=False)[0]
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    shape=st.tuples(st.integers(1, 9), st.integers(1, 9), st.integers(1, 8)),
+    n_seeds=st.integers(1, 6),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    pruned=st.floats(0.0, 0.5),
+    seed=st.integers(0, 2**16),
+)
+def test_random_walker_equals_nilearn_s(shape, n_seeds, dtype, pruned, seed):
+    """Any small map, seed labels (gaps included) and pruned voxels: nilearn's
+    labels, voxel for voxel."""
+    import warnings
+
+    import pytest
+
+    segmentation = pytest.importorskip("nilearn._utils.segmentation")
+    from regionkit.regions._connected import random_walker_labels
+
+    rng = np.random.default_rng(seed)
+    data = ndimage.gaussian_filter(rng.standard_normal(shape), 1.0).astype(dtype)
+    assume(data.std() > 0)
+    seeds = np.where(rng.random(shape) < pruned, -1, 0).astype(np.int32)
+    for label in range(1, n_seeds + 1):
+        seeds[tuple(rng.integers(0, s) for s in shape)] = label
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # nilearn's "nothing to segment"
+        reference = segmentation.random_walker(data, seeds.copy())
+    reference[reference < 0] = 0
+    np.testing.assert_array_equal(random_walker_labels(data, seeds, mode="cg"), reference)
