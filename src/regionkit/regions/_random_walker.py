@@ -303,6 +303,11 @@ def _label_members(
 
 
 def _solve(data, seeds, scale, rtol):
+    """Every label's walk on the graph of ``seeds``.
+
+    Returns ``(flat, solutions)``: the unknowns' flat indices (voxel order,
+    nilearn's unknown order) and one row of probabilities per label.
+    """
     from threadpoolctl import threadpool_limits
 
     flat, neighbours, weights, diagonal, rhs = _build_system(data, seeds, scale)
