@@ -166,17 +166,14 @@ def _smooth_block(block, shape, affine, fwhm, box=None):
     fwhm = _check_fwhm(fwhm)
     sigmas = [] if fwhm is None else list(fwhm_to_sigma(fwhm, affine))
     out = np.array(block, dtype=np.float32, order="C").reshape(n_volumes, shape[2], shape[1], shape[0])
-    if box is None:
-        crop = (slice(None),) * 4
-    else:
-        low, high = box
-        radius = [int(4.0 * sigma + 0.5) if sigma > 0 else 0 for sigma in sigmas] or [0, 0, 0]
-        low = np.maximum(low - radius, 0)
-        high = np.minimum(high + np.array(radius), shape)
-        crop = (slice(None),) + tuple(slice(low[a], high[a]) for a in (2, 1, 0))
-    volumes = out[crop] if box is not None else out
+    volumes = out
     if box is not None:
-        volumes = np.ascontiguousarray(volumes)
+        # scipy's gaussian_filter1d reaches int(4 sigma + 0.5) voxels (truncate=4)
+        radius = np.array([int(4.0 * sigma + 0.5) for sigma in sigmas] or [0, 0, 0])
+        low = np.maximum(box[0] - radius, 0)
+        high = np.minimum(box[1] + radius, shape)
+        crop = (slice(None),) + tuple(slice(low[a], high[a]) for a in (2, 1, 0))
+        volumes = np.ascontiguousarray(out[crop])
     finite = np.isfinite(volumes)
     if not finite.all():
         volumes[~finite] = 0
@@ -184,7 +181,7 @@ def _smooth_block(block, shape, affine, fwhm, box=None):
     for axis, sigma in enumerate(sigmas):
         if sigma > 0:
             gaussian_filter1d(volumes, sigma, output=volumes, axis=3 - axis)
-    if box is not None:
+    if volumes is not out:
         out[crop] = volumes
     return out.reshape(n_volumes, -1)
 
